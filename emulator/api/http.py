@@ -1,0 +1,92 @@
+"""Request parsing and response writing shared by the route modules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator.api.validation import validate_body
+from emulator.errors import InvalidRequest
+from emulator.store import Page
+
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have "
+    "trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"
+)
+
+
+async def read_json(request: Request, schema: str, *, extra_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request's JSON body, validated against the named OpenAPI request schema."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest(_BAD_JSON) from None
+    return validate_body(body, schema, extra_fields=extra_fields)
+
+
+def json_response(obj: BaseModel | dict | str, status_code: int = 200, headers: dict | None = None) -> Response:
+    if isinstance(obj, BaseModel):
+        content = obj.model_dump_json()
+    elif isinstance(obj, dict):
+        content = json.dumps(obj)
+    else:
+        content = obj
+    return Response(content, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def list_response(page: Page) -> Response:
+    """An OpenAI list object, spliced from the stored JSON documents without re-encoding them."""
+    first = json.dumps(page.ids[0]) if page.ids else "null"
+    last = json.dumps(page.ids[-1]) if page.ids else "null"
+    content = (
+        '{"object":"list","data":[' + ",".join(page.documents) + "],"
+        f'"first_id":{first},"last_id":{last},"has_more":{"true" if page.has_more else "false"}}}'
+    )
+    return Response(content, media_type="application/json")
+
+
+@dataclass
+class ListParams:
+    limit: int
+    order: Literal["asc", "desc"]
+    after: str | None
+    before: str | None
+
+    @classmethod
+    def parse(cls, request: Request, *, default_limit: int = 20, max_limit: int = 100) -> "ListParams":
+        query = request.query_params
+        raw_limit = query.get("limit")
+        limit = default_limit
+        if raw_limit is not None:
+            try:
+                limit = int(raw_limit)
+            except ValueError:
+                raise InvalidRequest(
+                    f"Invalid type for 'limit': expected an integer, but got a string instead.",
+                    param="limit", code="invalid_type",
+                ) from None
+            if not 1 <= limit <= max_limit:
+                which = "below minimum" if limit < 1 else "above maximum"
+                relation = "greater than or equal to 1" if limit < 1 else f"less than or equal to {max_limit}"
+                raise InvalidRequest(
+                    f"Invalid 'limit': integer {which} value. Expected a value {relation}, but got {limit} instead.",
+                    param="limit", code="integer_below_min_value" if limit < 1 else "integer_above_max_value",
+                )
+        order = query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise InvalidRequest(
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order", code="invalid_value"
+            )
+        return cls(limit, order, query.get("after") or None, query.get("before") or None)  # type: ignore[arg-type]
+
+
+def services(request: Request):
+    """The app's domain services (see `emulator.services.Services`)."""
+    return request.app.state.services

@@ -1,0 +1,233 @@
+"""Executes runs in the background: model turns, tool rounds, limits, cancel and expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from openai.types.beta.threads import Run
+
+from emulator.engine.events import Event
+from emulator.engine.lifecycle import ACTIVE_STATUSES, RunLifecycle
+from emulator.engine.prompt import PromptBuilder, PromptTooLong
+from emulator.engine.requests import chat_response_format, chat_tool_choice, chat_tools
+from emulator.engine.turn import TurnRecorder, TurnResult
+from emulator.llm import ChatRequest, Finish, ModelError
+from emulator.objects import revise
+from emulator.runtime import Runtime
+from emulator.tools import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+
+class RunEngine:
+    def __init__(self, rt: Runtime, tools: ToolRegistry) -> None:
+        self._rt = rt
+        self._tools = tools
+        self.lifecycle = RunLifecycle(rt)
+        self._prompts = PromptBuilder(rt.stores, tools)
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._sweeper: asyncio.Task | None = None
+        self._stopping = False
+
+    # -- starting and continuing -----------------------------------------------------
+    def launch(self, run: Run, *, stream: bool = False, prelude: tuple[Event, ...] = ()) -> asyncio.Queue | None:
+        """Announce a new queued run and start executing it. With `stream`, returns its event queue."""
+        queue = self._rt.hub.subscribe(run.id) if stream else None
+        if queue is not None:
+            for event in prelude:
+                queue.put_nowait(event)
+        self.lifecycle.publish(run.id, "thread.run.created", run)
+        self.lifecycle.publish(run.id, "thread.run.queued", run)
+        self._start(run.id)
+        return queue
+
+    def _start(self, run_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._execute(run_id), name=f"run {run_id}")
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
+
+    def submit_tool_outputs(
+        self, run: Run, outputs: dict[str, str], *, stream: bool = False
+    ) -> tuple[Run, asyncio.Queue | None]:
+        """Record the client's outputs on the waiting step, queue the run again and continue it."""
+        queue = self._rt.hub.subscribe(run.id) if stream else None
+        now = self._rt.clock.now()
+        for step in self._rt.stores.steps.find(run_id=run.id):
+            if step.status != "in_progress" or step.step_details.type != "tool_calls":
+                continue
+            calls = [c.model_dump() for c in step.step_details.tool_calls]
+            for call in calls:
+                if call["type"] == "function" and call["id"] in outputs:
+                    call["function"]["output"] = outputs[call["id"]]
+            details = {"type": "tool_calls", "tool_calls": calls}
+            step = self._rt.stores.steps.save(revise(step, step_details=details, status="completed", completed_at=now))
+            self.lifecycle.publish(run.id, "thread.run.step.completed", step)
+        run = self.lifecycle.transition(run, "queued", required_action=None)
+        self._start(run.id)
+        return run, queue
+
+    async def _execute(self, run_id: str) -> None:
+        run = self._rt.stores.runs.get(run_id)
+        if run is None or run.status != "queued":
+            return
+        run = self.lifecycle.transition(run, "in_progress", started_at=run.started_at or self._rt.clock.now())
+        try:
+            await self._turns(run)
+        except asyncio.CancelledError:
+            if self._stopping:
+                message = "The server stopped while this run was in progress; start a new run."
+                self._end(run_id, lambda r: self.lifecycle.fail(r, "server_error", message))
+            else:
+                self._end_cancelled(run_id)
+        except ModelError as exc:
+            self._end(run_id, lambda r: self.lifecycle.fail(r, exc.code, exc.message))
+        except Exception as exc:  # never leave a run in progress on a bug
+            log.exception("run %s failed", run_id)
+            self._end(run_id, lambda r: self.lifecycle.fail(r, "server_error", f"Internal error: {exc}"))
+
+    async def _turns(self, run: Run) -> None:
+        while True:
+            used_prompt, used_completion = self._usage(run)
+            prompt_budget = None if run.max_prompt_tokens is None else run.max_prompt_tokens - used_prompt
+            completion_budget = (
+                None if run.max_completion_tokens is None else run.max_completion_tokens - used_completion
+            )
+            if completion_budget is not None and completion_budget <= 0:
+                self._finish(run, "incomplete", "max_completion_tokens")
+                return
+            try:
+                prompt = self._prompts.build(run, prompt_budget)
+            except PromptTooLong:
+                self._finish(run, "incomplete", "max_prompt_tokens")
+                return
+            result = await self._call_model(run, prompt.messages, completion_budget)
+            run = self._rt.stores.runs.get(run.id) or run
+            if result.tool_calls:
+                if not await self._tool_round(run, result):
+                    return
+                continue
+            reason = "max_completion_tokens" if result.finish_reason == "length" else None
+            self._finish(run, "incomplete" if reason else "completed", reason)
+            return
+
+    async def _call_model(self, run: Run, messages: list[dict], max_tokens: int | None) -> TurnResult:
+        request = ChatRequest(
+            model=run.model, messages=messages, tools=chat_tools(run, self._tools),
+            tool_choice=chat_tool_choice(run, self._tools), parallel_tool_calls=run.parallel_tool_calls,
+            response_format=chat_response_format(run), temperature=run.temperature, top_p=run.top_p,
+            max_tokens=max_tokens,
+        )
+        recorder = TurnRecorder(self._rt, self.lifecycle, run)
+        finish = Finish("stop", 0, 0)
+        async for item in self._rt.models.stream(request):
+            if isinstance(item, Finish):
+                finish = item
+            else:
+                recorder.feed(item)
+        return recorder.finish(finish)
+
+    async def _tool_round(self, run: Run, result: TurnResult) -> bool:
+        """Run hosted calls; stop in `requires_action` for function calls. True: call the model again."""
+        step = result.tool_step
+        assert step is not None
+        calls = []
+        for draft in result.tool_calls:
+            hosted = self._tools.for_function(draft.name)
+            if hosted is None:
+                calls.append({"id": draft.id, "type": "function",
+                              "function": {"name": draft.name, "arguments": draft.arguments, "output": None}})
+            else:
+                outcome = await hosted.execute(run, draft.id, draft.arguments)
+                calls.append(outcome.model_dump())
+        step = self._rt.stores.steps.save(revise(step, step_details={"type": "tool_calls", "tool_calls": calls}))
+        pending = [c for c in calls if c["type"] == "function"]
+        if pending:
+            required = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [
+                {"id": c["id"], "type": "function",
+                 "function": {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}}
+                for c in pending
+            ]}}
+            expires_at = self._rt.clock.now() + self._rt.settings.requires_action_timeout_s
+            self.lifecycle.transition(run, "requires_action", required_action=required, expires_at=expires_at)
+            return False
+        step = self._rt.stores.steps.save(revise(step, status="completed", completed_at=self._rt.clock.now()))
+        self.lifecycle.publish(run.id, "thread.run.step.completed", step)
+        return True
+
+    # -- endings -----------------------------------------------------------------------
+    def _usage(self, run: Run) -> tuple[int, int]:
+        prompt = completion = 0
+        for step in self._rt.stores.steps.find(run_id=run.id):
+            if step.usage is not None:
+                prompt += step.usage.prompt_tokens
+                completion += step.usage.completion_tokens
+        return prompt, completion
+
+    def _usage_dict(self, run: Run) -> dict:
+        prompt, completion = self._usage(run)
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+    def _finish(self, run: Run, status: str, reason: str | None = None) -> None:
+        run = revise(run, usage=self._usage_dict(run))
+        if status == "completed":
+            self.lifecycle.complete(run)
+        else:
+            self.lifecycle.incomplete(run, reason or "max_completion_tokens")
+
+    def _end(self, run_id: str, ending) -> None:
+        run = self._rt.stores.runs.get(run_id)
+        if run is not None and run.status in ACTIVE_STATUSES:
+            ending(revise(run, usage=self._usage_dict(run)))
+
+    def _end_cancelled(self, run_id: str) -> None:
+        self._end(run_id, self.lifecycle.cancel)
+
+    # -- cancel, expiry, recovery ----------------------------------------------------
+    def cancel(self, run: Run) -> Run:
+        """Move an active run to `cancelling`; it becomes `cancelled` right after."""
+        run = self.lifecycle.transition(run, "cancelling")
+        task = self._tasks.get(run.id)
+        if task is not None and not task.done():
+            task.cancel()
+        else:  # queued-but-not-started or waiting for tool outputs: nothing is executing
+            asyncio.get_running_loop().call_soon(self._end_cancelled, run.id)
+        return run
+
+    def expire_overdue(self) -> None:
+        now = self._rt.clock.now()
+        for run in self._rt.stores.runs.find(status="requires_action"):
+            if run.expires_at is not None and run.expires_at <= now:
+                self._end(run.id, self.lifecycle.expire)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self._rt.settings.expiry_sweep_interval_s)
+            try:
+                self.expire_overdue()
+            except Exception:  # keep sweeping whatever one pass hit
+                log.exception("expiry sweep failed")
+
+    def recover_interrupted(self) -> int:
+        """At startup: runs that were executing when the server stopped cannot resume; fail them."""
+        count = 0
+        for status in ("queued", "in_progress", "cancelling"):
+            for run in self._rt.stores.runs.find(status=status):
+                if status == "cancelling":
+                    self.lifecycle.cancel(run)
+                else:
+                    message = "The server stopped while this run was in progress; start a new run."
+                    self.lifecycle.fail(revise(run, usage=self._usage_dict(run)), "server_error", message)
+                count += 1
+        return count
+
+    def start_background(self) -> None:
+        self.expire_overdue()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="run expiry sweeper")
+
+    async def shutdown(self) -> None:
+        self._stopping = True
+        tasks = [t for t in [self._sweeper, *self._tasks.values()] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,86 @@
+"""Streaming chat completions through litellm, normalised to `TextDelta`/`ToolCallDelta`/`Finish`."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+from emulator import tokens
+from emulator.llm.litellm_import import litellm
+from emulator.llm.router import ModelRouter
+from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
+
+StreamItem = TextDelta | ToolCallDelta | Finish
+
+
+class ModelClient:
+    def __init__(self, router: ModelRouter, timeout_s: float) -> None:
+        self._router = router
+        self._timeout_s = timeout_s
+
+    def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        model, extra = self._router.route(request.model)
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "messages": request.messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "timeout": self._timeout_s,
+            **extra,
+        }
+        if request.tools:
+            kwargs["tools"] = request.tools
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
+            if request.parallel_tool_calls is not None:
+                kwargs["parallel_tool_calls"] = request.parallel_tool_calls
+        optional = {
+            "response_format": request.response_format,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+        }
+        kwargs.update({k: v for k, v in optional.items() if v is not None})
+        return kwargs
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """Yield deltas as the model produces them, then one `Finish`. Raises `ModelError`."""
+        lib = litellm()
+        try:
+            response = await lib.acompletion(**self._kwargs(request))
+            finish_reason, usage, completion_text = "stop", None, []
+            async for chunk in response:
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta.content:
+                        completion_text.append(delta.content)
+                        yield TextDelta(delta.content)
+                    for call in delta.tool_calls or []:
+                        yield ToolCallDelta(
+                            index=call.index or 0,
+                            id=call.id,
+                            name=call.function.name if call.function else None,
+                            arguments=(call.function.arguments or "") if call.function else "",
+                        )
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+        except ModelError:
+            raise
+        except Exception as exc:  # litellm raises provider-specific subclasses
+            raise _model_error(exc) from exc
+        if usage is not None:
+            yield Finish(finish_reason, usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        else:  # some providers report no usage when streaming: estimate it
+            prompt = sum(tokens.count(str(m.get("content") or "")) for m in request.messages)
+            yield Finish(finish_reason, prompt, tokens.count("".join(completion_text)))
+
+
+def _model_error(exc: Exception) -> ModelError:
+    lib = litellm()
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, lib.RateLimitError):
+        return ModelError("rate_limit_exceeded", message)
+    if isinstance(exc, (lib.ContentPolicyViolationError, lib.ContextWindowExceededError)):
+        return ModelError("invalid_prompt", message)
+    return ModelError("server_error", message)

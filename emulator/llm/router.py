@@ -1,0 +1,25 @@
+"""The model map: which litellm model (and options) a requested model name goes to."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from emulator.settings import ModelRoute
+
+
+class ModelRouter:
+    def __init__(self, model_map: dict[str, ModelRoute]) -> None:
+        self._map = model_map
+
+    def route(self, requested: str) -> tuple[str, dict[str, Any]]:
+        """The litellm model string and extra keyword arguments for a requested name."""
+        entry = self._map.get(requested) or self._map.get("*")
+        if entry is None:
+            return requested, {}
+        kwargs: dict[str, Any] = dict(entry.params)
+        if entry.api_base:
+            kwargs["api_base"] = entry.api_base
+        if entry.api_key_env:
+            kwargs["api_key"] = os.environ.get(entry.api_key_env)
+        return entry.model, kwargs

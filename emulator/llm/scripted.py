@@ -1,0 +1,126 @@
+"""The scripted model: a litellm custom provider answering from script files.
+
+Registered as provider `scripted`, so `model="scripted/math_tutor"` plays
+`<scripts_dir>/math_tutor.yaml`. `scripted/echo` is built in: it repeats the
+last user message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+from emulator import tokens
+from emulator.llm.litellm_import import litellm
+from emulator.llm.script import Script, ScriptError, Turn, load_script, message_text
+
+PROVIDER = "scripted"
+_WORDS = re.compile(r"\s*\S+|\s+")
+
+
+def _chunk(text: str = "", tool_use: dict | None = None, finish: str = "", usage: dict | None = None) -> dict:
+    return {
+        "text": text,
+        "tool_use": tool_use,
+        "is_finished": bool(finish),
+        "finish_reason": finish,
+        "usage": usage,
+        "index": 0,
+    }
+
+
+def _echo_turn(messages: list[dict[str, Any]]) -> Turn:
+    users = [m for m in messages if m.get("role") == "user"]
+    return Turn(text=f"You said: {message_text(users[-1])}" if users else "Hello!")
+
+
+class _Playback:
+    """The chunks of one scripted turn, cut at `max_tokens` like a real model."""
+
+    def __init__(self, turn: Turn, messages: list[dict[str, Any]], max_tokens: int | None) -> None:
+        self.turn = turn
+        self.prompt_tokens = sum(tokens.count(message_text(m)) for m in messages)
+        self.budget = max_tokens
+        self.completion_tokens = 0
+
+    def chunks(self) -> Iterator[dict]:
+        for word in _WORDS.findall(self.turn.text or ""):
+            cost = tokens.count(word)
+            if self.budget is not None and self.completion_tokens + cost > self.budget:
+                yield self._finish("length")
+                return
+            self.completion_tokens += cost
+            yield _chunk(text=word)
+        for index, call in enumerate(self.turn.tool_calls):
+            arguments = call.arguments_json()
+            self.completion_tokens += tokens.count(call.name) + tokens.count(arguments)
+            call_id = call.id or "call_" + secrets.token_hex(12)
+            head, tail = arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]
+            yield _chunk(tool_use={"id": call_id, "type": "function", "index": index,
+                                   "function": {"name": call.name, "arguments": head}})
+            yield _chunk(tool_use={"id": None, "type": "function", "index": index,
+                                   "function": {"name": None, "arguments": tail}})
+        yield self._finish("tool_calls" if self.turn.tool_calls else "stop")
+
+    def _finish(self, reason: str) -> dict:
+        usage = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                 "total_tokens": self.prompt_tokens + self.completion_tokens}
+        return _chunk(finish=reason, usage=usage)
+
+
+def _raise_scripted_error(turn: Turn, model: str) -> None:
+    lib = litellm()
+    error = turn.error
+    assert error is not None
+    if error.code == "rate_limit_exceeded":
+        raise lib.RateLimitError(error.message, llm_provider=PROVIDER, model=model)
+    if error.code == "invalid_prompt":
+        raise lib.ContentPolicyViolationError(error.message, llm_provider=PROVIDER, model=model)
+    raise lib.APIError(500, error.message, llm_provider=PROVIDER, model=model)
+
+
+class ScriptedProvider(litellm().CustomLLM):
+    def __init__(self, scripts_dir: Path) -> None:
+        super().__init__()
+        self.scripts_dir = scripts_dir
+
+    def _turn(self, model: str, messages: list[dict[str, Any]]) -> Turn:
+        if model == "echo":
+            return _echo_turn(messages)
+        script: Script = load_script(model, self.scripts_dir)
+        return script.turn_for(messages, model)
+
+    async def astreaming(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[dict]:
+        optional_params = kwargs.get("optional_params") or {}
+        try:
+            turn = self._turn(model, messages)
+        except ScriptError as exc:
+            raise litellm().BadRequestError(str(exc), model=model, llm_provider=PROVIDER) from exc
+        if turn.error:
+            _raise_scripted_error(turn, model)
+        for chunk in _Playback(turn, messages, optional_params.get("max_tokens")).chunks():
+            if turn.delay_ms:
+                await asyncio.sleep(turn.delay_ms / 1000)
+            yield chunk
+
+    def streaming(self, model: str, messages: list, **kwargs: Any) -> Iterator[dict]:
+        optional_params = kwargs.get("optional_params") or {}
+        turn = self._turn(model, messages)
+        if turn.error:
+            _raise_scripted_error(turn, model)
+        yield from _Playback(turn, messages, optional_params.get("max_tokens")).chunks()
+
+
+def register(scripts_dir: Path) -> None:
+    """Add (or re-point) the scripted provider in litellm's custom-provider map."""
+    lib = litellm()
+    entries = [e for e in (lib.custom_provider_map or []) if e.get("provider") != PROVIDER]
+    entries.append({"provider": PROVIDER, "custom_handler": ScriptedProvider(scripts_dir)})
+    lib.custom_provider_map = entries
+    # litellm reads the map into its provider list when it is set through this helper.
+    from litellm.utils import custom_llm_setup
+
+    custom_llm_setup()

@@ -1,0 +1,16 @@
+"""Helpers for the `openai` SDK's pydantic models that every API object is."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def revise(obj: M, **fields: Any) -> M:
+    """A validated copy of `obj` with `fields` changed (nested dicts become models)."""
+    data = obj.model_dump()
+    data.update({k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in fields.items()})
+    return type(obj).model_validate(data)

@@ -1,0 +1,45 @@
+"""Files: uploaded bytes kept on disk, described by File objects."""
+
+from __future__ import annotations
+
+from openai.types import FileDeleted, FileObject
+
+from emulator.errors import InvalidRequest
+from emulator.runtime import Runtime
+from emulator.services.common import page_of, require
+
+PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+
+
+class FileService:
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self._store = rt.stores.files
+
+    def create(self, filename: str, data: bytes, purpose: str) -> FileObject:
+        if purpose not in PURPOSES and purpose != "assistants_output":
+            supported = ", ".join(f"'{p}'" for p in PURPOSES)
+            raise InvalidRequest(f"Invalid value: '{purpose}'. Supported values are: {supported}.",
+                                 param="purpose", code="invalid_value")
+        file = FileObject(
+            id=self._rt.ids.new("file-"), object="file", bytes=len(data), created_at=self._rt.clock.now(),
+            filename=filename, purpose=purpose, status="processed", expires_at=None, status_details=None,
+        )
+        self._rt.stores.blobs.write(file.id, data)
+        return self._store.add(file)
+
+    def get(self, file_id: str) -> FileObject:
+        return require(self._store, file_id, "file")
+
+    def content(self, file_id: str) -> tuple[FileObject, bytes]:
+        file = self.get(file_id)
+        return file, self._rt.stores.blobs.read(file_id)
+
+    def delete(self, file_id: str) -> FileDeleted:
+        self.get(file_id)
+        self._store.remove(file_id)
+        self._rt.stores.blobs.delete(file_id)
+        return FileDeleted(id=file_id, object="file", deleted=True)
+
+    def page(self, params, purpose: str | None = None):
+        return page_of(self._store, params, **({"purpose": purpose} if purpose else {}))

@@ -1,0 +1,141 @@
+"""Runs: create (alone or with a new thread), list, cancel, submit tool outputs; run steps."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from openai.types.beta import Thread
+from openai.types.beta.threads import Run
+from openai.types.beta.threads.runs import RunStep
+
+from emulator.engine import RunEngine
+from emulator.engine.events import Event
+from emulator.errors import InvalidRequest, NotFound
+from emulator.objects import revise
+from emulator.runtime import Runtime
+from emulator.services.assistants import AssistantService
+from emulator.services.common import page_of
+from emulator.services.messages import ACTIVE_RUN_STATUSES, MessageService
+from emulator.services.threads import ThreadService
+
+STEP_INCLUDES = ("step_details.tool_calls[*].file_search.results[*].content",)
+_RUN_OPTIONS = ("temperature", "top_p", "max_prompt_tokens", "max_completion_tokens", "metadata")
+
+
+class RunService:
+    def __init__(self, rt: Runtime, engine: RunEngine, assistants: AssistantService,
+                 threads: ThreadService, messages: MessageService) -> None:
+        self._rt = rt
+        self._engine = engine
+        self._assistants = assistants
+        self._threads = threads
+        self._messages = messages
+        self._store = rt.stores.runs
+
+    # -- creating ------------------------------------------------------------------------
+    def create(self, thread_id: str, body: dict[str, Any]) -> tuple[Run, asyncio.Queue | None]:
+        """Create and launch a run; with `stream`, also its event queue."""
+        self._threads.get(thread_id)
+        assistant = self._assistants.get(body["assistant_id"])
+        if active := self._messages.active_run_id(thread_id):
+            raise InvalidRequest(f"Thread {thread_id} already has an active run {active}.")
+        for message in body.get("additional_messages") or []:
+            self._messages.create(thread_id, message)
+        run = self._store.add(self._new_run(thread_id, assistant, body))
+        return run, self._engine.launch(run, stream=bool(body.get("stream")))
+
+    def create_thread_and_run(self, body: dict[str, Any]) -> tuple[Run, Thread, asyncio.Queue | None]:
+        assistant = self._assistants.get(body["assistant_id"])
+        thread_body = dict(body.get("thread") or {})
+        if body.get("tool_resources") and not thread_body.get("tool_resources"):
+            thread_body["tool_resources"] = body["tool_resources"]
+        thread = self._threads.create(thread_body)
+        run = self._store.add(self._new_run(thread.id, assistant, body))
+        prelude = (Event.of("thread.created", thread),)
+        return run, thread, self._engine.launch(run, stream=bool(body.get("stream")), prelude=prelude)
+
+    def _new_run(self, thread_id: str, assistant, body: dict[str, Any]) -> Run:
+        now = self._rt.clock.now()
+        instructions = body["instructions"] if "instructions" in body else (assistant.instructions or "")
+        if body.get("additional_instructions"):
+            instructions = f"{instructions}\n\n{body['additional_instructions']}" if instructions else \
+                body["additional_instructions"]
+        tools = body["tools"] if "tools" in body else [t.model_dump(exclude_none=True) for t in assistant.tools]
+        options = {k: body[k] for k in _RUN_OPTIONS if k in body}
+        return Run.model_validate({
+            "id": self._rt.ids.new("run_"), "object": "thread.run", "created_at": now,
+            "thread_id": thread_id, "assistant_id": assistant.id, "status": "queued",
+            "required_action": None, "last_error": None, "expires_at": now + self._rt.settings.run_expiry_s,
+            "started_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None,
+            "incomplete_details": None, "model": body.get("model") or assistant.model,
+            "instructions": instructions, "tools": tools, "metadata": {}, "usage": None,
+            "temperature": assistant.temperature, "top_p": assistant.top_p,
+            "max_prompt_tokens": None, "max_completion_tokens": None,
+            "truncation_strategy": body.get("truncation_strategy") or {"type": "auto", "last_messages": None},
+            "response_format": body.get("response_format") or assistant.response_format or "auto",
+            "tool_choice": body.get("tool_choice") or "auto",
+            "parallel_tool_calls": body.get("parallel_tool_calls", True),
+            **options,
+        })
+
+    # -- reading and changing ----------------------------------------------------------------
+    def get(self, thread_id: str, run_id: str) -> Run:
+        self._threads.get(thread_id)
+        run = self._store.get(run_id)
+        if run is None or run.thread_id != thread_id:
+            raise NotFound.object("run", run_id)
+        return run
+
+    def page(self, thread_id: str, params):
+        self._threads.get(thread_id)
+        return page_of(self._store, params, thread_id=thread_id)
+
+    def update(self, thread_id: str, run_id: str, body: dict[str, Any]) -> Run:
+        run = self.get(thread_id, run_id)
+        return self._store.save(revise(run, metadata=body["metadata"])) if "metadata" in body else run
+
+    def cancel(self, thread_id: str, run_id: str) -> Run:
+        run = self.get(thread_id, run_id)
+        if run.status not in ACTIVE_RUN_STATUSES or run.status == "cancelling":
+            raise InvalidRequest(f"Cannot cancel run with status '{run.status}'.")
+        return self._engine.cancel(run)
+
+    async def wait_for_change(self, run: Run, timeout_s: float) -> Run:
+        """For pollers: wait (briefly) until an active run changes status."""
+        if run.status in ("queued", "in_progress", "cancelling"):
+            await self._rt.hub.wait_for_change(run.id, timeout_s)
+            return self._store.get(run.id) or run
+        return run
+
+    def submit_tool_outputs(self, thread_id: str, run_id: str, body: dict[str, Any]) -> tuple[Run, asyncio.Queue | None]:
+        run = self.get(thread_id, run_id)
+        if run.status != "requires_action" or run.required_action is None:
+            raise InvalidRequest(f'Runs in status "{run.status}" do not accept tool outputs.')
+        expected = [c.id for c in run.required_action.submit_tool_outputs.tool_calls]
+        outputs = {o["tool_call_id"]: o.get("output", "") for o in body["tool_outputs"] if "tool_call_id" in o}
+        if len(outputs) != len(body["tool_outputs"]):
+            raise InvalidRequest("Missing required parameter: 'tool_outputs[].tool_call_id'.",
+                                 param="tool_outputs", code="missing_required_parameter")
+        unknown = [i for i in outputs if i not in expected]
+        if unknown:
+            raise InvalidRequest(f"Invalid 'tool_outputs': no tool call found with id '{unknown[0]}'.",
+                                 param="tool_outputs")
+        missing = [i for i in expected if i not in outputs]
+        if missing:
+            raise InvalidRequest(
+                f"Expected tool outputs for call_ids {expected}, got {list(outputs)}.", param="tool_outputs"
+            )
+        return self._engine.submit_tool_outputs(run, outputs, stream=bool(body.get("stream")))
+
+    # -- steps ---------------------------------------------------------------------------------
+    def get_step(self, thread_id: str, run_id: str, step_id: str) -> RunStep:
+        self.get(thread_id, run_id)
+        step = self._rt.stores.steps.get(step_id)
+        if step is None or step.run_id != run_id:
+            raise NotFound.object("run step", step_id)
+        return step
+
+    def steps_page(self, thread_id: str, run_id: str, params):
+        self.get(thread_id, run_id)
+        return page_of(self._rt.stores.steps, params, run_id=run_id)

@@ -1,0 +1,99 @@
+"""One typed settings object: defaults, then a TOML config file, then `EMULATOR_*` variables.
+
+Precedence (highest first): explicit CLI arguments, environment variables
+(`EMULATOR_PORT`, `EMULATOR_DATABASE_URL`, ...), the config file named by
+`EMULATOR_CONFIG` (or `./emulator.toml` when present), then the defaults below,
+which work offline with no setup.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ModelRoute(BaseModel):
+    """Where one requested model name really goes (an entry of the model map)."""
+
+    model: str
+    """The litellm model string, e.g. `ollama/llama3.1` or `openai/gemma` with `api_base`."""
+    api_base: str | None = None
+    api_key_env: str | None = None
+    """Name of the environment variable holding the key (the key itself is never configured)."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Extra litellm keyword arguments (provider options)."""
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".assistants-emulator"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EMULATOR_", env_nested_delimiter="__", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    """Any SQLAlchemy URL; default is SQLite at `<data_dir>/emulator.db`."""
+    api_key: str | None = None
+    """When set, requests must carry `Authorization: Bearer <api_key>`."""
+
+    model_map: dict[str, ModelRoute] = Field(default_factory=dict)
+    """Requested model name -> route. The key `"*"` applies to every name not listed."""
+    scripts_dir: Path = Path("fixtures/scripts")
+    """Where `scripted/<name>` looks for `<name>.yaml` / `<name>.json`."""
+    model_timeout_s: float = 600.0
+
+    poll_after_ms: int = 25
+    """Value of the `openai-poll-after-ms` header on run responses."""
+    poll_wait_ms: int = 200
+    """How long a poll-helper retrieve of an active run waits for the run to change."""
+    requires_action_timeout_s: int = 600
+    """A run left in `requires_action` this long becomes `expired` (OpenAI: 10 minutes)."""
+    run_expiry_s: int = 600
+    """`expires_at` offset given to runs while they are active."""
+    expiry_sweep_interval_s: float = 1.0
+
+    log_level: str = "info"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'emulator.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the config file: `EMULATOR_CONFIG`, else `./emulator.toml` if it exists."""
+
+    def __call__(self) -> dict[str, Any]:
+        explicit = os.environ.get("EMULATOR_CONFIG")
+        path = Path(explicit) if explicit else Path("emulator.toml")
+        if not path.is_file():
+            if explicit:
+                raise FileNotFoundError(f"EMULATOR_CONFIG points at {path}, which does not exist")
+            return {}
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False

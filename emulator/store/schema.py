@@ -1,0 +1,31 @@
+"""The tables. Each row is one API object: its JSON as the API returns it, plus indexed columns.
+
+`seq` (autoincrement) gives creation order, which is what list ordering and
+cursors use: `created_at` has one-second resolution.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+
+def _resource(name: str, *columns: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(64), nullable=False, unique=True, index=True),
+        Column("created_at", Integer, nullable=False),
+        *(Column(col, String(64), index=True) for col in columns),
+        Column("data", Text, nullable=False),
+    )
+
+
+assistants = _resource("assistants")
+threads = _resource("threads")
+messages = _resource("messages", "thread_id", "run_id")
+runs = _resource("runs", "thread_id", "status")
+run_steps = _resource("run_steps", "thread_id", "run_id")
+files = _resource("files", "purpose")

@@ -1,0 +1,25 @@
+"""Every collection of the API, typed with the `openai` SDK's own models."""
+
+from __future__ import annotations
+
+from openai.types import FileObject
+from openai.types.beta import Assistant, Thread
+from openai.types.beta.threads import Message, Run
+from openai.types.beta.threads.runs import RunStep
+
+from emulator.store import schema
+from emulator.store.blobs import BlobStore
+from emulator.store.collection import Collection
+from emulator.store.database import Database
+
+
+class Stores:
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.assistants = Collection(db, schema.assistants, Assistant)
+        self.threads = Collection(db, schema.threads, Thread)
+        self.messages = Collection(db, schema.messages, Message)
+        self.runs = Collection(db, schema.runs, Run)
+        self.steps = Collection(db, schema.run_steps, RunStep)
+        self.files = Collection(db, schema.files, FileObject)
