@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
         if recovered:
             log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)
         engine.start_background()
+        await runtime.models.warm_up()
         app.state.runtime = runtime
         app.state.engine = engine
         app.state.services = Services.build(runtime, engine)

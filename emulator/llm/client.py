@@ -42,6 +42,11 @@ class ModelClient:
         kwargs.update({k: v for k, v in optional.items() if v is not None})
         return kwargs
 
+    async def warm_up(self) -> None:
+        """Make one tiny call through litellm, so its one-off set-up is not paid by the first run."""
+        async for _ in self.stream(ChatRequest(model="scripted/echo", messages=[{"role": "user", "content": "hi"}])):
+            pass
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Yield deltas as the model produces them, then one `Finish`. Raises `ModelError`."""
         lib = litellm()
@@ -78,8 +83,11 @@ class ModelClient:
 
 def _model_error(exc: Exception) -> ModelError:
     lib = litellm()
+    # Errors raised mid-stream arrive wrapped (MidStreamFallbackError); judge the original.
+    while isinstance(getattr(exc, "original_exception", None), Exception):
+        exc = exc.original_exception
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    if isinstance(exc, lib.RateLimitError):
+    if isinstance(exc, lib.RateLimitError) or getattr(exc, "status_code", None) == 429:
         return ModelError("rate_limit_exceeded", message)
     if isinstance(exc, (lib.ContentPolicyViolationError, lib.ContextWindowExceededError)):
         return ModelError("invalid_prompt", message)

@@ -14,7 +14,9 @@ class ModelRouter:
 
     def route(self, requested: str) -> tuple[str, dict[str, Any]]:
         """The litellm model string and extra keyword arguments for a requested name."""
-        entry = self._map.get(requested) or self._map.get("*")
+        entry = self._map.get(requested)
+        if entry is None and not requested.startswith("scripted/"):  # the project's own models stay put
+            entry = self._map.get("*")
         if entry is None:
             return requested, {}
         kwargs: dict[str, Any] = dict(entry.params)

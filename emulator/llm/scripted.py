@@ -1,13 +1,15 @@
 """The scripted model: a litellm custom provider answering from script files.
 
 Registered as provider `scripted`, so `model="scripted/math_tutor"` plays
-`<scripts_dir>/math_tutor.yaml`. `scripted/echo` is built in: it repeats the
-last user message.
+`<scripts_dir>/math_tutor.yaml`. Two models are built in: `scripted/echo`
+repeats the last user message; `scripted/inspect` answers with the request it
+received as JSON (messages, tool names, sampling options), for testing prompts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 from pathlib import Path
@@ -35,6 +37,18 @@ def _chunk(text: str = "", tool_use: dict | None = None, finish: str = "", usage
 def _echo_turn(messages: list[dict[str, Any]]) -> Turn:
     users = [m for m in messages if m.get("role") == "user"]
     return Turn(text=f"You said: {message_text(users[-1])}" if users else "Hello!")
+
+
+_INSPECTED_OPTIONS = ("tool_choice", "parallel_tool_calls", "response_format", "temperature", "top_p", "max_tokens")
+
+
+def _inspect_turn(messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Turn:
+    summary = {
+        "messages": [{"role": m.get("role"), "content": message_text(m)} for m in messages],
+        "tools": [t["function"]["name"] for t in optional_params.get("tools") or []],
+        **{k: optional_params[k] for k in _INSPECTED_OPTIONS if k in optional_params},
+    }
+    return Turn(text=json.dumps(summary))
 
 
 class _Playback:
@@ -87,16 +101,18 @@ class ScriptedProvider(litellm().CustomLLM):
         super().__init__()
         self.scripts_dir = scripts_dir
 
-    def _turn(self, model: str, messages: list[dict[str, Any]]) -> Turn:
+    def _turn(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Turn:
         if model == "echo":
             return _echo_turn(messages)
+        if model == "inspect":
+            return _inspect_turn(messages, optional_params)
         script: Script = load_script(model, self.scripts_dir)
         return script.turn_for(messages, model)
 
     async def astreaming(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[dict]:
         optional_params = kwargs.get("optional_params") or {}
         try:
-            turn = self._turn(model, messages)
+            turn = self._turn(model, messages, optional_params)
         except ScriptError as exc:
             raise litellm().BadRequestError(str(exc), model=model, llm_provider=PROVIDER) from exc
         if turn.error:
@@ -108,7 +124,7 @@ class ScriptedProvider(litellm().CustomLLM):
 
     def streaming(self, model: str, messages: list, **kwargs: Any) -> Iterator[dict]:
         optional_params = kwargs.get("optional_params") or {}
-        turn = self._turn(model, messages)
+        turn = self._turn(model, messages, optional_params)
         if turn.error:
             _raise_scripted_error(turn, model)
         yield from _Playback(turn, messages, optional_params.get("max_tokens")).chunks()
