@@ -144,7 +144,8 @@ def test_async_client_stream(server, script):
         thread = await client.beta.threads.create(messages=[{"role": "user", "content": "hi"}])
         async with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
             texts = [text async for text in stream.text_deltas]
-        run = await client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+        second = await client.beta.threads.create(messages=[{"role": "user", "content": "again"}])
+        run = await client.beta.threads.runs.create_and_poll(thread_id=second.id, assistant_id=assistant.id)
         await client.close()
         return texts, run.status
 
