@@ -33,7 +33,7 @@ async def read_json(request: Request, schema: str, *, extra_fields: tuple[str, .
 
 def json_response(obj: BaseModel | dict | str, status_code: int = 200, headers: dict | None = None) -> Response:
     if isinstance(obj, BaseModel):
-        content = obj.model_dump_json()
+        content = obj.model_dump_json(exclude_unset=True)  # as stored: see Collection._dump
     elif isinstance(obj, dict):
         content = json.dumps(obj)
     else:

@@ -28,9 +28,9 @@ class Event:
     data: str
 
     @classmethod
-    def of(cls, name: str, obj: BaseModel, *, delta: bool = False) -> "Event":
-        # Deltas carry only the fields that changed, as OpenAI sends them.
-        return cls(name, obj.model_dump_json(exclude_unset=delta))
+    def of(cls, name: str, obj: BaseModel) -> "Event":
+        # Only the fields set: deltas carry just what changed, as OpenAI sends them.
+        return cls(name, obj.model_dump_json(exclude_unset=True))
 
     @property
     def ends_stream(self) -> bool:

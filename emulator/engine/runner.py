@@ -56,7 +56,7 @@ class RunEngine:
         for step in self._rt.stores.steps.find(run_id=run.id):
             if step.status != "in_progress" or step.step_details.type != "tool_calls":
                 continue
-            calls = [c.model_dump() for c in step.step_details.tool_calls]
+            calls = [c.model_dump(exclude_unset=True) for c in step.step_details.tool_calls]
             for call in calls:
                 if call["type"] == "function" and call["id"] in outputs:
                     call["function"]["output"] = outputs[call["id"]]
@@ -139,7 +139,7 @@ class RunEngine:
                               "function": {"name": draft.name, "arguments": draft.arguments, "output": None}})
             else:
                 outcome = await hosted.execute(run, draft.id, draft.arguments)
-                calls.append(outcome.model_dump())
+                calls.append(outcome.model_dump(exclude_unset=True))
         step = self._rt.stores.steps.save(revise(step, step_details={"type": "tool_calls", "tool_calls": calls}))
         pending = [c for c in calls if c["type"] == "function"]
         if pending:

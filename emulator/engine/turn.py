@@ -62,7 +62,7 @@ class TurnRecorder:
             {"id": self._message.id, "object": "thread.message.delta",
              "delta": {"content": [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]}}
         )
-        self._rt.hub.publish(self._run.id, Event.of("thread.message.delta", delta, delta=True))
+        self._rt.hub.publish(self._run.id, Event.of("thread.message.delta", delta))
 
     def _open_message(self) -> None:
         rt, run, now = self._rt, self._run, self._rt.clock.now()
@@ -113,7 +113,7 @@ class TurnRecorder:
             {"id": self._tool_step.id, "object": "thread.run.step.delta",
              "delta": {"step_details": {"type": "tool_calls", "tool_calls": [entry]}}}
         )
-        self._rt.hub.publish(self._run.id, Event.of("thread.run.step.delta", event, delta=True))
+        self._rt.hub.publish(self._run.id, Event.of("thread.run.step.delta", event))
 
     # -- shared -----------------------------------------------------------------------
     def _new_step(self, step_type: str, details: dict) -> RunStep:

@@ -23,7 +23,7 @@ class FileService:
                                  param="purpose", code="invalid_value")
         file = FileObject(
             id=self._rt.ids.new("file-"), object="file", bytes=len(data), created_at=self._rt.clock.now(),
-            filename=filename, purpose=purpose, status="processed", expires_at=None, status_details=None,
+            filename=filename, purpose=purpose, status="processed",
         )
         self._rt.stores.blobs.write(file.id, data)
         return self._store.add(file)

@@ -38,14 +38,19 @@ class Collection(Generic[M]):
     def _columns(self, obj: M) -> dict[str, object]:
         return {name: getattr(obj, name, None) for name in self._indexed}
 
+    @staticmethod
+    def _dump(obj: M) -> str:
+        # Only the fields the object was built with: an absent optional field stays absent, not null.
+        return obj.model_dump_json(exclude_unset=True)
+
     def add(self, obj: M) -> M:
-        row = {"id": obj.id, "created_at": obj.created_at, "data": obj.model_dump_json(), **self._columns(obj)}
+        row = {"id": obj.id, "created_at": obj.created_at, "data": self._dump(obj), **self._columns(obj)}
         with self._engine.begin() as conn:
             conn.execute(insert(self._table), row)
         return obj
 
     def save(self, obj: M) -> M:
-        values = {"data": obj.model_dump_json(), **self._columns(obj)}
+        values = {"data": self._dump(obj), **self._columns(obj)}
         with self._engine.begin() as conn:
             conn.execute(update(self._table).where(self._table.c.id == obj.id), values)
         return obj
