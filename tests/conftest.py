@@ -2,84 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
-from openai import OpenAI
+
+from emulator.testing import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class EmulatorServer:
-    """One `assistants-emulator serve` process on a free port with its own data dir."""
-
-    def __init__(self, data_dir: Path, scripts_dir: Path, env: dict[str, str] | None = None,
-                 args: list[str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.scripts_dir = scripts_dir
-        self.extra_env = env or {}
-        self.args = args or []
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.log_path = data_dir.parent / f"server-{self.port}.log"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> "EmulatorServer":
-        env = {**os.environ, "EMULATOR_SCRIPTS_DIR": str(self.scripts_dir), "EMULATOR_LOG_LEVEL": "warning",
-               **self.extra_env}
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             *self.args],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
-            try:
-                httpx.get(f"{self.base_url}/assistants?limit=1", timeout=1)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()}")
-
-    def stop(self, *, kill: bool = False) -> None:
-        if self.process is None:
-            return
-        if kill:
-            self.process.kill()
-        else:
-            self.process.terminate()
-        self.process.wait(timeout=30)
-        self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def client(self, **kwargs) -> OpenAI:
-        return OpenAI(base_url=self.base_url, api_key=kwargs.pop("api_key", "test-key"), max_retries=0, **kwargs)
-
-    def log(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
 
 
 class Scripts:
