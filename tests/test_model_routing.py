@@ -1,0 +1,62 @@
+"""Real models through litellm: the model map sends OpenAI model names to an OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from upstream import Upstream
+
+
+@pytest.fixture
+def upstream():
+    srv = Upstream().start()
+    yield srv
+    srv.stop()
+
+
+def test_model_map_routes_to_openai_compatible_server(make_server, upstream):
+    model_map = {"gpt-4o": {"model": "openai/local-llm", "api_base": upstream.base_url,
+                            "api_key_env": "LOCAL_LLM_KEY"}}
+    srv = make_server(env={"EMULATOR_MODEL_MAP": json.dumps(model_map), "LOCAL_LLM_KEY": "sk-upstream-secret"})
+    client = srv.client()
+    upstream.replies = [
+        {"tool_calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}]},
+        {"text": "The sum is 5."},
+    ]
+    tools = [{"type": "function", "function": {"name": "add", "parameters": {
+        "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}}}]
+    assistant = client.beta.assistants.create(model="gpt-4o", instructions="Use tools.", tools=tools)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "2 + 3?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, temperature=0.3)
+    assert run.status == "requires_action", run.last_error
+    call = run.required_action.submit_tool_outputs.tool_calls[0]
+    assert (call.id, call.function.name, json.loads(call.function.arguments)) == ("call_up0", "add", {"a": 2, "b": 3})
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": call.id, "output": "5"}])
+    assert run.status == "completed"
+    assert run.model == "gpt-4o"  # the API keeps the requested name
+    assert run.usage.prompt_tokens == 22 and run.usage.completion_tokens == 14
+    answer = client.beta.threads.messages.list(thread_id=thread.id).data[0].content[0].text.value
+    assert answer.strip() == "The sum is 5."
+
+    first, second = upstream.requests
+    assert first["model"] == "local-llm" and first["stream"] is True and first["temperature"] == 0.3
+    assert first["messages"] == [{"role": "system", "content": "Use tools."}, {"role": "user", "content": "2 + 3?"}]
+    assert first["tools"][0]["function"]["name"] == "add"
+    assert second["messages"][-2]["tool_calls"][0]["id"] == "call_up0"
+    assert second["messages"][-1] == {"role": "tool", "tool_call_id": "call_up0", "content": "5"}
+    assert upstream.headers[0]["authorization"] == "Bearer sk-upstream-secret"
+
+
+def test_unreachable_model_fails_the_run_quickly(make_server):
+    model_map = {"*": {"model": "openai/nothing", "api_base": "http://127.0.0.1:9/v1", "params": {"num_retries": 0,
+                                                                                                "max_retries": 0}}}
+    srv = make_server(env={"EMULATOR_MODEL_MAP": json.dumps(model_map), "EMULATOR_MODEL_TIMEOUT_S": "5"})
+    client = srv.client()
+    assistant = client.beta.assistants.create(model="gpt-4o-mini")
+    run = client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "hi"}]})
+    assert run.status == "failed" and run.last_error.code == "server_error"
+    assert run.last_error.message
