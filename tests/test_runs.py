@@ -219,3 +219,17 @@ def test_run_and_message_listing_filters(client):
     assert [m.content[0].text.value for m in only2] == ["You said: two"]
     updated = client.beta.threads.runs.update(thread_id=thread.id, run_id=run1.id, metadata={"k": "v"})
     assert updated.metadata == {"k": "v"} and updated.status == "completed"
+
+
+def test_deleting_a_thread_stops_its_run(client, script):
+    model = script({"text": " ".join(["slow"] * 200), "delay_ms": 20})
+    assistant = client.beta.assistants.create(model=model)
+    thread = new_thread(client, "go")
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_for(lambda: client.beta.threads.messages.list(thread_id=thread.id).data[0].role == "assistant")
+    assert client.beta.threads.delete(thread.id).deleted is True
+    time.sleep(0.3)
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.runs.retrieve(thread_id=thread.id, run_id=run.id)
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.messages.list(thread_id=thread.id)

@@ -29,6 +29,7 @@ class RunEngine:
         self._tasks: dict[str, asyncio.Task] = {}
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
+        self._abandoned: set[str] = set()
 
     # -- starting and continuing -----------------------------------------------------
     def launch(self, run: Run, *, stream: bool = False, prelude: tuple[Event, ...] = ()) -> asyncio.Queue | None:
@@ -75,7 +76,9 @@ class RunEngine:
         try:
             await self._turns(run)
         except asyncio.CancelledError:
-            if self._stopping:
+            if run_id in self._abandoned:  # its thread was deleted: nothing left to write to
+                self._abandoned.discard(run_id)
+            elif self._stopping:
                 message = "The server stopped while this run was in progress; start a new run."
                 self._end(run_id, lambda r: self.lifecycle.fail(r, "server_error", message))
             else:
@@ -193,6 +196,13 @@ class RunEngine:
         else:  # queued-but-not-started or waiting for tool outputs: nothing is executing
             asyncio.get_running_loop().call_soon(self._end_cancelled, run.id)
         return run
+
+    def abandon(self, run_id: str) -> None:
+        """Stop executing a run without recording anything (its thread is being deleted)."""
+        task = self._tasks.get(run_id)
+        if task is not None and not task.done():
+            self._abandoned.add(run_id)
+            task.cancel()
 
     def expire_overdue(self) -> None:
         now = self._rt.clock.now()

@@ -25,7 +25,7 @@ class Services:
     def build(cls, rt: Runtime, engine: RunEngine) -> "Services":
         files = FileService(rt)
         messages = MessageService(rt)
-        threads = ThreadService(rt, messages)
+        threads = ThreadService(rt, messages, engine)
         assistants = AssistantService(rt)
         runs = RunService(rt, engine, assistants, threads, messages)
         return cls(assistants, threads, messages, runs, files)

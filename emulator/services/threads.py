@@ -6,6 +6,7 @@ from typing import Any
 
 from openai.types.beta import Thread, ThreadDeleted
 
+from emulator.engine import RunEngine
 from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require
@@ -13,8 +14,9 @@ from emulator.services.messages import MessageService
 
 
 class ThreadService:
-    def __init__(self, rt: Runtime, messages: MessageService) -> None:
+    def __init__(self, rt: Runtime, messages: MessageService, engine: RunEngine) -> None:
         self._rt = rt
+        self._engine = engine
         self._store = rt.stores.threads
         self._messages = messages
 
@@ -43,6 +45,8 @@ class ThreadService:
     def delete(self, thread_id: str) -> ThreadDeleted:
         self.get(thread_id)
         stores = self._rt.stores
+        for run in stores.runs.find(thread_id=thread_id):
+            self._engine.abandon(run.id)
         for collection in (stores.steps, stores.runs, stores.messages):
             collection.remove_where(thread_id=thread_id)
         self._store.remove(thread_id)
