@@ -17,7 +17,7 @@ from emulator.errors import APIError
 from emulator.runtime import Runtime
 from emulator.services import Services
 from emulator.settings import Settings
-from emulator.tools import ToolRegistry
+from emulator.tools import ToolRegistry, build_tools
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         runtime = Runtime.from_settings(settings)
-        engine = RunEngine(runtime, tools or ToolRegistry())
+        engine = RunEngine(runtime, tools or build_tools(runtime))
         recovered = engine.recover_interrupted()
         if recovered:
             log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)

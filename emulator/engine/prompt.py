@@ -55,7 +55,9 @@ class PromptBuilder:
 
     def build(self, run: Run, budget: int | None) -> Prompt:
         """The prompt for the run's next model call; `budget` caps its tokens (None: no cap)."""
-        system = [{"role": "system", "content": run.instructions}] if run.instructions else []
+        extra = [text for tool in self._tools.enabled(run) if (text := tool.system_context(run))]
+        instructions = "\n\n".join([run.instructions, *extra] if run.instructions else extra)
+        system = [{"role": "system", "content": instructions}] if instructions else []
         history = [self.chat_message(m) for m in self._thread_history(run)]
         history = [m for m in history if m is not None]
         current = self._current_run_turns(run)

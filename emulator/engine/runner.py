@@ -121,7 +121,7 @@ class RunEngine:
             response_format=chat_response_format(run), temperature=run.temperature, top_p=run.top_p,
             max_tokens=max_tokens,
         )
-        recorder = TurnRecorder(self._rt, self.lifecycle, run)
+        recorder = TurnRecorder(self._rt, self.lifecycle, run, self._tools)
         finish = Finish("stop", 0, 0)
         async for item in self._rt.models.stream(request):
             if isinstance(item, Finish):

@@ -17,6 +17,7 @@ from emulator.engine.lifecycle import RunLifecycle
 from emulator.llm import Finish, TextDelta, ToolCallDelta
 from emulator.objects import revise
 from emulator.runtime import Runtime
+from emulator.tools import AnnotatedText, ToolRegistry
 
 
 @dataclass
@@ -37,8 +38,9 @@ class TurnResult:
 
 
 class TurnRecorder:
-    def __init__(self, rt: Runtime, lifecycle: RunLifecycle, run: Run) -> None:
+    def __init__(self, rt: Runtime, lifecycle: RunLifecycle, run: Run, tools: ToolRegistry) -> None:
         self._rt = rt
+        self._tools = tools
         self._life = lifecycle
         self._run = run
         self._message: Message | None = None
@@ -80,12 +82,18 @@ class TurnRecorder:
 
     def _close_message(self, usage: dict | None, status: str = "completed") -> Message:
         now = self._rt.clock.now()
-        content = [{"type": "text", "text": {"value": "".join(self._text), "annotations": []}}]
+        final = AnnotatedText("".join(self._text))
+        for tool in self._tools.enabled(self._run):
+            final = tool.annotate(self._run, final)
+        content = [*final.leading_content,
+                   {"type": "text", "text": {"value": final.text, "annotations": final.annotations}}]
         if status == "completed":
             fields = {"status": "completed", "completed_at": now}
         else:
             fields = {"status": "incomplete", "incomplete_at": now, "incomplete_details": {"reason": "max_tokens"}}
-        message = self._rt.stores.messages.save(revise(self._message, content=content, **fields))
+        message = self._rt.stores.messages.save(
+            revise(self._message, content=content, attachments=final.attachments, **fields)
+        )
         self._life.publish(self._run.id, f"thread.message.{message.status}", message)
         step = self._rt.stores.steps.save(
             revise(self._message_step, status="completed", completed_at=now, usage=usage)

@@ -2,15 +2,34 @@
 
 Function tools are the client's to run (the run stops in `requires_action`);
 a hosted tool is executed by the engine during the run. Each hosted tool
-tells the model how to call it (a function schema), runs a call, and renders a
-finished call back into the conversation.
+tells the model how to call it (a function schema), may add to the system
+prompt, runs a call, renders a finished call back into the conversation, and
+may annotate the assistant's final text (citations, file links).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openai.types.beta.threads import Run
+
+if TYPE_CHECKING:
+    from emulator.runtime import Runtime
+
+
+@dataclass
+class AnnotatedText:
+    """An assistant message's final text, its annotations, and what a tool adds to the message.
+
+    All entries are wire-format dicts: `annotations` of the text block, `attachments` of the
+    message, and `leading_content` blocks (e.g. `image_file`) placed before the text block.
+    """
+
+    text: str
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    leading_content: list[dict[str, Any]] = field(default_factory=list)
 
 
 class HostedTool(Protocol):
@@ -22,11 +41,17 @@ class HostedTool(Protocol):
     def definition(self, run: Run) -> dict[str, Any]:
         """The chat-completions tool schema shown to the model."""
 
+    def system_context(self, run: Run) -> str | None:
+        """Text appended to the system prompt when the run has this tool (e.g. the files it can see)."""
+
     async def execute(self, run: Run, call_id: str, arguments: str) -> Any:
         """Run one call; returns the run step's tool call object (with its outputs)."""
 
     def render(self, call: Any) -> tuple[str, str]:
         """A finished call as the model sees it again: (arguments, output)."""
+
+    def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
+        """Turn markers in the assistant's final text into annotations; return it unchanged if none."""
 
 
 class ToolRegistry:
@@ -39,3 +64,14 @@ class ToolRegistry:
 
     def for_function(self, name: str) -> HostedTool | None:
         return self._by_function.get(name)
+
+    def enabled(self, run: Run) -> list[HostedTool]:
+        """The hosted tools the run has, in the run's tool order."""
+        found = [self._by_type.get(t.type) for t in run.tools if t.type != "function"]
+        return [t for t in found if t is not None]
+
+
+def build_tools(rt: "Runtime") -> ToolRegistry:
+    """The hosted tools this server offers. Each tool package adds its line here."""
+    tools: list[HostedTool] = []
+    return ToolRegistry(tools)
