@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         runtime = Runtime.from_settings(settings)
-        engine = RunEngine(runtime, tools or build_tools(runtime))
+        registry = tools or build_tools(runtime)
+        await registry.start()
+        engine = RunEngine(runtime, registry)
         recovered = engine.recover_interrupted()
         if recovered:
             log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
             yield
         finally:
             await engine.shutdown()
+            await registry.shutdown()
             runtime.stores.db.dispose()
 
     app = Starlette(

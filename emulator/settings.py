@@ -62,6 +62,25 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
 
+    # -- code_interpreter --------------------------------------------------------------
+    sandbox_image: str = "assistants-emulator-sandbox"
+    """Image repository; the tag is a hash of the image sources, so edits rebuild it."""
+    sandbox_image_dir: Path | None = None
+    """The Dockerfile's directory (default: `sandbox_image/` of this checkout)."""
+    sandbox_pool_size: int = 2
+    """Pristine containers kept started, so a new thread's first execution is fast."""
+    sandbox_idle_timeout_s: float = 3600.0
+    """A thread's sandbox unused this long is stopped (OpenAI: one hour)."""
+    sandbox_exec_timeout_s: float = 60.0
+    sandbox_memory: str = "1g"
+    sandbox_cpus: float = 1.0
+    sandbox_pids_limit: int = 64
+    sandbox_tmp_size: str = "64m"
+    sandbox_max_output_bytes: int = 65536
+    """Captured stdout/stderr beyond this are cut, with a marker."""
+    sandbox_max_file_bytes: int = 50 * 1024 * 1024
+    """Files the code writes that are larger than this are not copied out."""
+
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'emulator.db'}"

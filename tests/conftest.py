@@ -34,8 +34,22 @@ def scripts_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sandbox_image() -> str:
+    """code_interpreter tests run real containers: Docker and the image must be there (never skipped)."""
+    from emulator.settings import Settings
+    from emulator.tools.code_interpreter.docker import DockerError
+    from emulator.tools.code_interpreter.image import ensure_image
+
+    try:
+        return ensure_image(Settings())
+    except (DockerError, OSError) as exc:
+        pytest.fail(f"Docker is needed for the code_interpreter tests and is not usable: {exc} "
+                    "(scripts/test.sh runs scripts/ensure_docker.sh and `assistants-emulator sandbox build`)")
+
+
+@pytest.fixture(scope="session")
 def server(tmp_path_factory, scripts_dir) -> EmulatorServer:
-    srv = EmulatorServer(tmp_path_factory.mktemp("data"), scripts_dir).start()
+    srv = EmulatorServer(tmp_path_factory.mktemp("data"), scripts_dir, {"EMULATOR_SANDBOX_POOL_SIZE": "1"}).start()
     yield srv
     srv.stop()
 
@@ -46,6 +60,7 @@ def make_server(tmp_path, scripts_dir):
     started: list[EmulatorServer] = []
 
     def make(env: dict[str, str] | None = None, args: list[str] | None = None) -> EmulatorServer:
+        env = {"EMULATOR_SANDBOX_POOL_SIZE": "0", **(env or {})}
         srv = EmulatorServer(tmp_path / f"data{len(started)}", scripts_dir, env, args).start()
         started.append(srv)
         return srv

@@ -7,12 +7,16 @@ with cancelling → cancelled and requires_action → expired on the side.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from openai.types.beta.threads import Run
 from openai.types.beta.threads.run import IncompleteDetails, LastError
 
 from emulator.engine.events import Event
 from emulator.objects import revise
-from emulator.runtime import Runtime
+
+if TYPE_CHECKING:
+    from emulator.runtime import Runtime
 
 ACTIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 

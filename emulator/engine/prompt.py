@@ -58,26 +58,45 @@ class PromptBuilder:
         extra = [text for tool in self._tools.enabled(run) if (text := tool.system_context(run))]
         instructions = "\n\n".join([run.instructions, *extra] if run.instructions else extra)
         system = [{"role": "system", "content": instructions}] if instructions else []
-        history = [self.chat_message(m) for m in self._thread_history(run)]
-        history = [m for m in history if m is not None]
+        history = self._thread_history(run)
         current = self._current_run_turns(run)
         strategy = run.truncation_strategy
         if strategy is not None and strategy.type == "last_messages" and strategy.last_messages is not None:
             history = history[-strategy.last_messages :] if strategy.last_messages else []
         fixed = count_tokens(system) + count_tokens(current)
-        sizes = [count_tokens([m]) for m in history]
+        sizes = [count_tokens(group) for group in history]
         if budget is not None:
-            while history and fixed + sum(sizes) > budget and len(history) + len(current) > 1:
+            while history and fixed + sum(sizes) > budget and (len(history) > 1 or current):
                 history.pop(0)
                 sizes.pop(0)
             if fixed + sum(sizes) > budget:
                 raise PromptTooLong()
-        messages = system + history + current
+        messages = system + [m for group in history for m in group] + current
         return Prompt(messages, fixed + sum(sizes))
 
-    def _thread_history(self, run: Run) -> list[Message]:
-        """The thread's messages up to this run, oldest first (this run's own come from its steps)."""
-        return [m for m in self._stores.messages.find(thread_id=run.thread_id) if m.run_id != run.id]
+    def _thread_history(self, run: Run) -> list[list[ChatMessage]]:
+        """The thread before this run, oldest first, one group per message.
+
+        An assistant message written by an earlier run carries that run's tool rounds before
+        it, so the model knows what its tools did; truncation keeps or drops a group whole.
+        """
+        messages = [m for m in self._stores.messages.find(thread_id=run.thread_id) if m.run_id != run.id]
+        earlier_runs = {m.run_id for m in messages if m.run_id}
+        steps = self._stores.steps.find_in("run_id", earlier_runs, thread_id=run.thread_id) if earlier_runs else []
+        rounds_before: dict[str, list[ChatMessage]] = {}
+        pending: dict[str, list[ChatMessage]] = {}
+        for step in steps:
+            if step.step_details.type == "tool_calls":
+                pending.setdefault(step.run_id, []).extend(self._step_messages(step))
+            else:
+                rounds_before[step.step_details.message_creation.message_id] = pending.pop(step.run_id, [])
+        groups = []
+        for message in messages:
+            chat = self.chat_message(message)
+            group = [*rounds_before.get(message.id, []), *([chat] if chat else [])]
+            if group:
+                groups.append(group)
+        return groups
 
     def _current_run_turns(self, run: Run) -> list[ChatMessage]:
         turns: list[ChatMessage] = []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncio
 import logging
 
 from openai.types.beta.threads import Run
+from openai.types.beta.threads.runs import RunStepDeltaEvent
 
 from emulator.engine.events import Event
 from emulator.engine.lifecycle import ACTIVE_STATUSES, RunLifecycle
@@ -14,10 +17,31 @@ from emulator.engine.requests import chat_response_format, chat_tool_choice, cha
 from emulator.engine.turn import TurnRecorder, TurnResult
 from emulator.llm import ChatRequest, Finish, ModelError
 from emulator.objects import revise
-from emulator.runtime import Runtime
 from emulator.tools import ToolRegistry
 
+if TYPE_CHECKING:
+    from emulator.runtime import Runtime
+
 log = logging.getLogger(__name__)
+
+
+def _call_result_delta(index: int, before: dict, after: dict) -> dict:
+    """The step delta for a finished hosted call: only what changed since its preview.
+
+    Stream clients add deltas up (strings concatenate, lists extend), so unchanged
+    values must not be sent again; list entries carry their `index`.
+    """
+    tool_type = after["type"]
+    shown, done = before.get(tool_type, {}), after.get(tool_type, {})
+    changed = {}
+    for key, value in done.items():
+        if shown.get(key) == value:
+            continue
+        if isinstance(value, list):
+            start = len(shown.get(key) or [])
+            value = [{"index": start + i, **v} if isinstance(v, dict) else v for i, v in enumerate(value[start:])]
+        changed[key] = value
+    return {"index": index, "type": tool_type, tool_type: changed}
 
 
 class RunEngine:
@@ -134,16 +158,25 @@ class RunEngine:
         """Run hosted calls; stop in `requires_action` for function calls. True: call the model again."""
         step = result.tool_step
         assert step is not None
-        calls = []
-        for draft in result.tool_calls:
-            hosted = self._tools.for_function(draft.name)
-            if hosted is None:
+        calls: list[dict] = []
+        hosted_calls = []
+        for index, draft in enumerate(result.tool_calls):
+            tool = self._tools.for_function(draft.name)
+            if tool is None:
                 calls.append({"id": draft.id, "type": "function",
                               "function": {"name": draft.name, "arguments": draft.arguments, "output": None}})
             else:
-                outcome = await hosted.execute(run, draft.id, draft.arguments)
-                calls.append(outcome.model_dump(exclude_unset=True))
-        step = self._rt.stores.steps.save(revise(step, step_details={"type": "tool_calls", "tool_calls": calls}))
+                preview = getattr(tool, "preview", None)
+                calls.append(preview(draft.id, draft.arguments) if preview else
+                             {"id": draft.id, "type": tool.type, tool.type: {}})
+                hosted_calls.append((index, tool, draft))
+        step = self._save_calls(step, calls)
+        for index, tool, draft in hosted_calls:
+            self._publish_call_delta(run, step, {"index": index, **calls[index]})
+            before = calls[index]
+            calls[index] = (await tool.execute(run, draft.id, draft.arguments)).model_dump(exclude_unset=True)
+            step = self._save_calls(step, calls)
+            self._publish_call_delta(run, step, _call_result_delta(index, before, calls[index]))
         pending = [c for c in calls if c["type"] == "function"]
         if pending:
             required = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [
@@ -157,6 +190,15 @@ class RunEngine:
         step = self._rt.stores.steps.save(revise(step, status="completed", completed_at=self._rt.clock.now()))
         self.lifecycle.publish(run.id, "thread.run.step.completed", step)
         return True
+
+    def _save_calls(self, step, calls: list[dict]):
+        return self._rt.stores.steps.save(revise(step, step_details={"type": "tool_calls", "tool_calls": calls}))
+
+    def _publish_call_delta(self, run: Run, step, entry: dict) -> None:
+        event = RunStepDeltaEvent.model_validate({"id": step.id, "object": "thread.run.step.delta",
+                                                  "delta": {"step_details": {"type": "tool_calls",
+                                                                             "tool_calls": [entry]}}})
+        self._rt.hub.publish(run.id, Event.of("thread.run.step.delta", event))
 
     # -- endings -----------------------------------------------------------------------
     def _usage(self, run: Run) -> tuple[int, int]:

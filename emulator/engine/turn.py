@@ -7,6 +7,8 @@ Text opens a `message_creation` step and an assistant message, streamed as
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 
 from openai.types.beta.threads import Message, MessageDeltaEvent, Run
@@ -16,8 +18,10 @@ from emulator.engine.events import Event
 from emulator.engine.lifecycle import RunLifecycle
 from emulator.llm import Finish, TextDelta, ToolCallDelta
 from emulator.objects import revise
-from emulator.runtime import Runtime
 from emulator.tools import AnnotatedText, ToolRegistry
+
+if TYPE_CHECKING:
+    from emulator.runtime import Runtime
 
 
 @dataclass
@@ -25,6 +29,8 @@ class ToolCallDraft:
     id: str
     name: str = ""
     arguments: str = ""
+    hosted: bool = False
+    """A call of a hosted tool: its step delta is published when it runs, not as the model writes it."""
 
 
 @dataclass
@@ -112,11 +118,14 @@ class TurnRecorder:
         entry: dict = {"index": delta.index, "type": "function", "function": {"arguments": delta.arguments}}
         if draft is None:
             draft = self._calls[delta.index] = ToolCallDraft(id=delta.id or self._rt.ids.new("call_"))
+            draft.hosted = self._tools.for_function(delta.name or "") is not None
             entry["id"] = draft.id
             entry["function"].update(name=delta.name or "", output=None)
         if delta.name and not draft.name:
             draft.name = delta.name
         draft.arguments += delta.arguments
+        if draft.hosted:
+            return
         event = RunStepDeltaEvent.model_validate(
             {"id": self._tool_step.id, "object": "thread.run.step.delta",
              "delta": {"step_details": {"type": "tool_calls", "tool_calls": [entry]}}}

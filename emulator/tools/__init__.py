@@ -65,6 +65,16 @@ class ToolRegistry:
     def for_function(self, name: str) -> HostedTool | None:
         return self._by_function.get(name)
 
+    async def start(self) -> None:
+        for tool in self._by_type.values():
+            if (start := getattr(tool, "start", None)) is not None:
+                await start()
+
+    async def shutdown(self) -> None:
+        for tool in self._by_type.values():
+            if (shutdown := getattr(tool, "shutdown", None)) is not None:
+                await shutdown()
+
     def enabled(self, run: Run) -> list[HostedTool]:
         """The hosted tools the run has, in the run's tool order."""
         found = [self._by_type.get(t.type) for t in run.tools if t.type != "function"]
@@ -73,5 +83,7 @@ class ToolRegistry:
 
 def build_tools(rt: "Runtime") -> ToolRegistry:
     """The hosted tools this server offers. Each tool package adds its line here."""
-    tools: list[HostedTool] = []
+    from emulator.tools.code_interpreter import CodeInterpreterTool, SandboxManager
+
+    tools: list[HostedTool] = [CodeInterpreterTool(rt, SandboxManager(rt.settings))]
     return ToolRegistry(tools)

@@ -1,0 +1,189 @@
+"""The code_interpreter hosted tool: the model's Python, run in the thread's sandbox.
+
+The model calls a function `code_interpreter(code)`. The call becomes a `code_interpreter`
+tool call in the run step (`input`, and `logs` / `image` outputs); images and files the code
+produces become File objects; `sandbox:/mnt/data/...` links in the final answer become
+`file_path` annotations, and images shown in the run lead the assistant's message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from openai.types.beta.threads import Run
+from openai.types.beta.threads.runs import CodeInterpreterToolCall
+
+from emulator.services.files import FileService
+from emulator.tools import AnnotatedText
+from emulator.tools.code_interpreter import files as sandbox_files
+from emulator.tools.code_interpreter.manager import SandboxManager, SandboxUnavailable
+from emulator.tools.code_interpreter.session import Execution, SandboxSession
+
+if TYPE_CHECKING:
+    from emulator.runtime import Runtime
+
+_LINK = re.compile(r"sandbox:/mnt/data/[^\s)\]\"'<>]+")
+_DESCRIPTION = (
+    "Run Python code in a stateful sandbox, like a Jupyter notebook: variables, imports and files persist "
+    "between calls in this conversation. The user's files and any files you write live in /mnt/data. "
+    "numpy, pandas, matplotlib, scipy, sympy, scikit-learn, seaborn, openpyxl, python-docx, pypdf and Pillow "
+    "are installed; there is no internet access. Show charts with plt.show() (or display()). To give the user "
+    "a file, save it under /mnt/data and link it in your answer as sandbox:/mnt/data/<name>."
+)
+
+
+@dataclass
+class _RunOutputs:
+    """What this server's sandbox produced for a run, for annotating its answer."""
+
+    images: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+class CodeInterpreterTool:
+    type = "code_interpreter"
+    function_name = "code_interpreter"
+
+    def __init__(self, rt: Runtime, manager: SandboxManager) -> None:
+        self._rt = rt
+        self._manager = manager
+        self._files = FileService(rt)
+        self._outputs: dict[str, _RunOutputs] = {}
+        self._thread_files: dict[str, dict[str, str]] = {}
+        self._model_notes: dict[str, str] = {}
+
+    async def start(self) -> None:
+        await self._manager.start()
+
+    async def shutdown(self) -> None:
+        await self._manager.shutdown()
+
+    # -- what the model sees -----------------------------------------------------------
+    def definition(self, run: Run) -> dict[str, Any]:
+        return {"type": "function", "function": {
+            "name": self.function_name, "description": _DESCRIPTION,
+            "parameters": {"type": "object", "properties": {
+                "code": {"type": "string", "description": "The Python code to run."}}, "required": ["code"]},
+        }}
+
+    def system_context(self, run: Run) -> str | None:
+        inputs = self.input_files(run)
+        if not inputs:
+            return None
+        lines = [f"- {f.path} (uploaded as \"{f.filename}\")" for f in inputs]
+        return "The user's files are available to the code_interpreter tool:\n" + "\n".join(lines)
+
+    def render(self, call: Any) -> tuple[str, str]:
+        details = call.code_interpreter
+        parts = [o.logs for o in details.outputs if o.type == "logs"]
+        parts += [f"[image shown to the user: {o.image.file_id}]" for o in details.outputs if o.type == "image"]
+        if note := self._model_notes.get(call.id):
+            parts.append(note)
+        return json.dumps({"code": details.input}), "\n".join(parts) or "(no output)"
+
+    def preview(self, call_id: str, arguments: str) -> dict[str, Any]:
+        """The call as shown while it runs: its code, no outputs yet."""
+        return {"id": call_id, "type": "code_interpreter",
+                "code_interpreter": {"input": _code_of(arguments), "outputs": []}}
+
+    # -- running -----------------------------------------------------------------------
+    def input_files(self, run: Run) -> list[sandbox_files.InputFile]:
+        """Files of the assistant's and thread's tool_resources and of code_interpreter attachments."""
+        stores = self._rt.stores
+        ids: list[str] = []
+        for owner in (stores.assistants.get(run.assistant_id), stores.threads.get(run.thread_id)):
+            resources = getattr(owner, "tool_resources", None)
+            if resources and resources.code_interpreter and resources.code_interpreter.file_ids:
+                ids += resources.code_interpreter.file_ids
+        for message in stores.messages.find(thread_id=run.thread_id):
+            for attachment in message.attachments or []:
+                if attachment.file_id and any(t.type == "code_interpreter" for t in attachment.tools or []):
+                    ids.append(attachment.file_id)
+        known = [(f.id, f.filename) for i in dict.fromkeys(ids) if (f := stores.files.get(i)) is not None]
+        return sandbox_files.sandbox_names(known)
+
+    async def execute(self, run: Run, call_id: str, arguments: str) -> CodeInterpreterToolCall:
+        code = _code_of(arguments)
+        try:
+            session, note = await self._manager.session_for(run.thread_id)
+        except SandboxUnavailable as exc:
+            return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], None)
+        self._copy_inputs(session, run)
+        before = sandbox_files.snapshot(session.host_dir)
+        result = await session.execute(code, self._rt.settings.sandbox_exec_timeout_s)
+        if result.session_died:
+            self._manager.mark_lost(run.thread_id)
+            self._thread_files.pop(run.thread_id, None)
+            produced = []
+        else:
+            produced = self._collect_files(run, session, before)
+        return self._call(call_id, code, result, produced, note, run)
+
+    def _copy_inputs(self, session: SandboxSession, run: Run) -> None:
+        for item in self.input_files(run):
+            if item.file_id not in session.copied_file_ids:
+                sandbox_files.write_input(session.host_dir, item, self._rt.stores.blobs.read(item.file_id))
+                session.copied_file_ids.add(item.file_id)
+
+    def _collect_files(self, run: Run, session: SandboxSession, before) -> list[tuple[str, str]]:
+        """New or changed files become `assistants_output` Files: (sandbox path, file id) pairs."""
+        produced, limit = [], self._rt.settings.sandbox_max_file_bytes
+        for relative in sandbox_files.changed_files(before, sandbox_files.snapshot(session.host_dir)):
+            path = session.host_dir / relative
+            if path.stat().st_size > limit:
+                continue
+            file = self._files.create(path.name, path.read_bytes(), "assistants_output")
+            sandbox_path = str(sandbox_files.MOUNT / relative)
+            produced.append((sandbox_path, file.id))
+            self._thread_files.setdefault(run.thread_id, {})[sandbox_path] = file.id
+            self._outputs.setdefault(run.id, _RunOutputs()).files[sandbox_path] = file.id
+        return produced
+
+    def _call(self, call_id: str, code: str, result: Execution, produced: list[tuple[str, str]],
+              note: str | None, run: Run | None = None) -> CodeInterpreterToolCall:
+        outputs: list[dict[str, Any]] = []
+        logs = "".join(part for part in (result.stdout, result.stderr) if part)
+        if result.error:
+            logs = f"{logs}{'' if not logs or logs.endswith(chr(10)) else chr(10)}{result.error}"
+        if logs:
+            outputs.append({"type": "logs", "logs": logs})
+        for index, png in enumerate(result.images):
+            image = self._files.create(f"{call_id}-{index}.png", png, "assistants_output")
+            outputs.append({"type": "image", "image": {"file_id": image.id}})
+            if run is not None:
+                self._outputs.setdefault(run.id, _RunOutputs()).images.append(image.id)
+        notes = [note] if note else []
+        notes += [f"Wrote {path} (link it as sandbox:{path})" for path, _ in produced]
+        if notes:
+            self._model_notes[call_id] = "\n".join(notes)
+        return CodeInterpreterToolCall.model_validate({
+            "id": call_id, "type": "code_interpreter", "code_interpreter": {"input": code, "outputs": outputs}})
+
+    # -- the answer --------------------------------------------------------------------
+    def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
+        produced = self._outputs.pop(run.id, _RunOutputs())
+        known = {**self._thread_files.get(run.thread_id, {}), **produced.files}
+        for match in _LINK.finditer(final.text):
+            file_id = known.get(match.group()[len("sandbox:"):])
+            if file_id is None:
+                continue
+            final.annotations.append({"type": "file_path", "text": match.group(), "start_index": match.start(),
+                                      "end_index": match.end(), "file_path": {"file_id": file_id}})
+            if all(a["file_id"] != file_id for a in final.attachments):
+                final.attachments.append({"file_id": file_id, "tools": [{"type": "code_interpreter"}]})
+        final.leading_content.extend({"type": "image_file", "image_file": {"file_id": i}} for i in produced.images)
+        return final
+
+
+def _code_of(arguments: str) -> str:
+    """The code from the model's arguments; models that send bare code instead of JSON are accepted."""
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return arguments
+    if isinstance(parsed, dict) and isinstance(parsed.get("code"), str):
+        return parsed["code"]
+    return parsed if isinstance(parsed, str) else arguments
