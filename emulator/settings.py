@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     scripts_dir: Path = Path("fixtures/scripts")
     """Where `scripted/<name>` looks for `<name>.yaml` / `<name>.json`."""
     model_timeout_s: float = 600.0
+    max_model_calls_per_run: int = 50
+    """A run whose model keeps calling tools past this many model calls fails instead of looping forever."""
 
     poll_after_ms: int = 25
     """Value of the `openai-poll-after-ms` header on run responses."""

@@ -25,6 +25,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 import traceback
 
 PROTOCOL = os.fdopen(os.dup(1), "w", buffering=1)
@@ -127,15 +128,19 @@ def _on_alarm(_signum, _frame):
 
 def _kill_strays() -> None:
     """Stop every other process in the sandbox and collect them."""
-    me = os.getpid()
-    for _ in range(3):
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) != me:
+    me, deadline = os.getpid(), time.monotonic() + 5
+    while time.monotonic() < deadline:
+        others = [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != me]
+        if not others:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):  # freeze first, so nothing forks while we kill
+            for pid in others:
                 try:
-                    os.kill(int(entry), signal.SIGKILL)
+                    os.kill(pid, sig)
                 except (ProcessLookupError, PermissionError):
                     pass
         _reap_children()
+        time.sleep(0.005)
 
 
 def _reap_children() -> None:

@@ -114,7 +114,12 @@ class RunEngine:
             self._end(run_id, lambda r: self.lifecycle.fail(r, "server_error", f"Internal error: {exc}"))
 
     async def _turns(self, run: Run) -> None:
+        calls_made = sum(1 for s in self._rt.stores.steps.find(run_id=run.id) if s.usage is not None)
         while True:
+            if calls_made >= self._rt.settings.max_model_calls_per_run:
+                raise ModelError("server_error", f"The run called the model {calls_made} times without finishing "
+                                 "(the limit is max_model_calls_per_run).")
+            calls_made += 1
             used_prompt, used_completion = self._usage(run)
             prompt_budget = None if run.max_prompt_tokens is None else run.max_prompt_tokens - used_prompt
             completion_budget = (
