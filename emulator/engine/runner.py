@@ -54,6 +54,7 @@ class RunEngine:
         self._sweeper: asyncio.Task | None = None
         self._stopping = False
         self._abandoned: set[str] = set()
+        self._housekeeping: set[asyncio.Task] = set()
 
     # -- starting and continuing -----------------------------------------------------
     def launch(self, run: Run, *, stream: bool = False, prelude: tuple[Event, ...] = ()) -> asyncio.Queue | None:
@@ -243,6 +244,14 @@ class RunEngine:
         else:  # queued-but-not-started or waiting for tool outputs: nothing is executing
             asyncio.get_running_loop().call_soon(self._end_cancelled, run.id)
         return run
+
+    def thread_deleted(self, thread_id: str) -> None:
+        """Stop the thread's runs without recording anything, and let tools free its resources."""
+        for run in self._rt.stores.runs.find_in("status", ACTIVE_STATUSES, thread_id=thread_id):
+            self.abandon(run.id)
+        task = asyncio.get_running_loop().create_task(self._tools.thread_deleted(thread_id))
+        self._housekeeping.add(task)  # a reference, so the task is not collected before it runs
+        task.add_done_callback(self._housekeeping.discard)
 
     def abandon(self, run_id: str) -> None:
         """Stop executing a run without recording anything (its thread is being deleted)."""

@@ -45,8 +45,7 @@ class ThreadService:
     def delete(self, thread_id: str) -> ThreadDeleted:
         self.get(thread_id)
         stores = self._rt.stores
-        for run in stores.runs.find(thread_id=thread_id):
-            self._engine.abandon(run.id)
+        self._engine.thread_deleted(thread_id)
         for collection in (stores.steps, stores.runs, stores.messages):
             collection.remove_where(thread_id=thread_id)
         self._store.remove(thread_id)

@@ -75,6 +75,12 @@ class ToolRegistry:
             if (shutdown := getattr(tool, "shutdown", None)) is not None:
                 await shutdown()
 
+    async def thread_deleted(self, thread_id: str) -> None:
+        """Let tools free what they hold for a thread (a sandbox, say)."""
+        for tool in self._by_type.values():
+            if (forget := getattr(tool, "thread_deleted", None)) is not None:
+                await forget(thread_id)
+
     def enabled(self, run: Run) -> list[HostedTool]:
         """The hosted tools the run has, in the run's tool order."""
         found = [self._by_type.get(t.type) for t in run.tools if t.type != "function"]

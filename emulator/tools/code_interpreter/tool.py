@@ -61,6 +61,10 @@ class CodeInterpreterTool:
     async def shutdown(self) -> None:
         await self._manager.shutdown()
 
+    async def thread_deleted(self, thread_id: str) -> None:
+        self._thread_files.pop(thread_id, None)
+        await self._manager.drop(thread_id)
+
     # -- what the model sees -----------------------------------------------------------
     def definition(self, run: Run) -> dict[str, Any]:
         return {"type": "function", "function": {
