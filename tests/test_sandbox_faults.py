@@ -113,6 +113,9 @@ def test_containers_are_removed_on_shutdown_and_orphans_at_startup(make_server, 
     client = srv.client()
     run_code(client, script, "print(1)")
     mine = lambda: [c for c in containers("assistants-emulator.sandbox=1") if _is_for(srv, c)]  # noqa: E731
+    deadline = time.monotonic() + 30
+    while len(mine()) < 2 and time.monotonic() < deadline:  # the pool refills in the background
+        time.sleep(0.5)
     assert len(mine()) >= 2  # the thread's session and a pooled one
     srv.stop(kill=True)  # a crash leaves them behind
     assert len(mine()) >= 2
