@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -27,6 +27,8 @@ class ModelRoute(BaseModel):
     """Name of the environment variable holding the key (the key itself is never configured)."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Extra litellm keyword arguments (provider options)."""
+    tool_calling: Literal["native", "json"] = "native"
+    """`json` for models without reliable native tool calls: tools are asked for as JSON and parsed back."""
 
 
 def _default_data_dir() -> Path:

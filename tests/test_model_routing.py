@@ -60,3 +60,38 @@ def test_unreachable_model_fails_the_run_quickly(make_server):
         assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "hi"}]})
     assert run.status == "failed" and run.last_error.code == "server_error"
     assert run.last_error.message
+
+
+def test_json_tool_calling_for_models_without_native_tools(make_server, upstream):
+    model_map = {"*": {"model": "openai/tiny", "api_base": upstream.base_url, "tool_calling": "json"}}
+    srv = make_server(env={"EMULATOR_MODEL_MAP": json.dumps(model_map)})
+    client = srv.client()
+    upstream.replies = [
+        {"text": '```json\n{"tool_calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}]}\n```'},
+        {"text": '{"answer": "It is 5."}'},
+        {"text": "I think the answer is five"},
+    ]
+    tools = [{"type": "function", "function": {"name": "add", "description": "Add two numbers.",
+                                               "parameters": {"type": "object"}}}]
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=tools)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "2 + 3?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action", run.last_error
+    call = run.required_action.submit_tool_outputs.tool_calls[0]
+    assert (call.function.name, json.loads(call.function.arguments)) == ("add", {"a": 2, "b": 3})
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": call.id, "output": "5"}])
+    assert run.status == "completed"
+    assert client.beta.threads.messages.list(thread_id=thread.id).data[0].content[0].text.value == "It is 5."
+
+    first, second = upstream.requests[:2]
+    assert "tools" not in first and first["response_format"]["type"] == "json_object"
+    assert "add: Add two numbers." in first["messages"][0]["content"]
+    assert second["messages"][-1] == {"role": "user", "content": f"Tool result (call {call.id}): 5"}
+
+    # Output in neither shape fails the run, quoting it.
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "again?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "failed" and run.last_error.code == "server_error"
+    assert "neither a tool call nor an answer" in run.last_error.message
+    assert "I think the answer is five" in run.last_error.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator
 
 from emulator import tokens
+from emulator.llm.json_tools import stream_with_json_tools
 from emulator.llm.litellm_import import litellm
 from emulator.llm.router import ModelRouter
 from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
@@ -49,6 +50,14 @@ class ModelClient:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Yield deltas as the model produces them, then one `Finish`. Raises `ModelError`."""
+        if request.tools and self._router.tool_calling(request.model) == "json":
+            async for item in stream_with_json_tools(self._stream, request):
+                yield item
+        else:
+            async for item in self._stream(request):
+                yield item
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         lib = litellm()
         try:
             response = await lib.acompletion(**self._kwargs(request))

@@ -12,11 +12,20 @@ class ModelRouter:
     def __init__(self, model_map: dict[str, ModelRoute]) -> None:
         self._map = model_map
 
-    def route(self, requested: str) -> tuple[str, dict[str, Any]]:
-        """The litellm model string and extra keyword arguments for a requested name."""
+    def _entry(self, requested: str) -> ModelRoute | None:
         entry = self._map.get(requested)
         if entry is None and not requested.startswith("scripted/"):  # the project's own models stay put
             entry = self._map.get("*")
+        return entry
+
+    def tool_calling(self, requested: str) -> str:
+        """`native` (the provider's tool calls) or `json` (see emulator/llm/json_tools.py)."""
+        entry = self._entry(requested)
+        return entry.tool_calling if entry else "native"
+
+    def route(self, requested: str) -> tuple[str, dict[str, Any]]:
+        """The litellm model string and extra keyword arguments for a requested name."""
+        entry = self._entry(requested)
         if entry is None:
             return requested, {}
         kwargs: dict[str, Any] = dict(entry.params)
@@ -24,4 +33,7 @@ class ModelRouter:
             kwargs["api_base"] = entry.api_base
         if entry.api_key_env:
             kwargs["api_key"] = os.environ.get(entry.api_key_env)
+        if entry.api_base and not kwargs.get("api_key"):
+            # Local OpenAI-compatible servers need no key, but the client library insists on one.
+            kwargs["api_key"] = "no-key"
         return entry.model, kwargs
