@@ -28,14 +28,24 @@ Reply with exactly one JSON object and nothing else:
 - to call tools: {{"tool_calls": [{{"name": "<tool name>", "arguments": {{...}}}}]}}
 - to answer the user: {{"answer": "<your answer>"}}
 {choice}"""
-_RESPONSE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "tool_calls": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}, "arguments": {"type": "object"}}, "required": ["name", "arguments"]}},
-        "answer": {"type": "string"},
-    },
-}
+
+
+def response_schema(request: ChatRequest) -> dict[str, Any]:
+    """The reply's JSON schema; a server with grammars (llama.cpp) makes the model follow it.
+
+    When a tool call is required, the schema only allows calls, of the allowed names.
+    """
+    names = [t["function"]["name"] for t in request.tools]
+    choice = request.tool_choice
+    if isinstance(choice, dict) and choice.get("function"):
+        names = [choice["function"]["name"]]
+    calls = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
+        "name": {"type": "string", "enum": names}, "arguments": {"type": "object"}}, "required": ["name", "arguments"]}}
+    if choice == "required" or isinstance(choice, dict):
+        return {"type": "object", "properties": {"tool_calls": calls}, "required": ["tool_calls"]}
+    if choice == "none":
+        return {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    return {"type": "object", "properties": {"tool_calls": calls, "answer": {"type": "string"}}}
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
 
@@ -53,7 +63,7 @@ def json_request(request: ChatRequest) -> ChatRequest:
     else:
         messages.insert(0, {"role": "system", "content": system})
     return replace(request, messages=messages, tools=[], tool_choice=None, parallel_tool_calls=None,
-                   response_format={"type": "json_object", "schema": _RESPONSE_SCHEMA})
+                   response_format={"type": "json_object", "schema": response_schema(request)})
 
 
 def _choice_rule(choice: Any) -> str:
