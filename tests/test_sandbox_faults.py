@@ -26,13 +26,16 @@ def limited(make_server):
     return make_server(env=FAST_LIMITS)
 
 
-def run_code(client, script, *codes, thread=None, note_turn=None):
-    turns = [code_call(c) for c in codes] + [{"text": "done"}]
-    assistant = ci_assistant(client, script(*turns))
+def run_code(client, script, *codes, thread=None):
+    """One run executing `codes` in turn; on an existing thread, a single code."""
     if thread is None:
+        turns = [code_call(c) for c in codes] + [{"text": "done"}]
         thread = client.beta.threads.create(messages=[{"role": "user", "content": "go"}])
-    else:
-        client.beta.threads.messages.create(thread_id=thread.id, role="user", content="again")
+    else:  # the thread's history shifts sequential turns: answer by `when` instead
+        (code,) = codes
+        turns = [{"when": {"contains": "recheck"}, **code_call(code)}, {"when": {"role": "tool"}, "text": "done"}]
+        client.beta.threads.messages.create(thread_id=thread.id, role="user", content="recheck")
+    assistant = ci_assistant(client, script(*turns))
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "completed", run.last_error
     return thread, [logs_of(c) for c in step_calls(client, thread.id, run.id)]
@@ -126,3 +129,25 @@ def test_containers_are_removed_on_shutdown_and_orphans_at_startup(make_server, 
     assert len(mine()) <= 1
     srv.stop()
     assert mine() == []
+
+
+def test_uninterruptible_code_gets_its_container_killed(limited, script):
+    client = limited.client()
+    stubborn = "sum(range(10 ** 13))  # one long C call: Python never gets to run a signal handler"
+    thread, logs = run_code(client, script, "z = 1", stubborn)
+    assert "even when interrupted; the sandbox was killed" in logs[1]
+    # A fresh session serves the thread afterwards.
+    _, logs = run_code(client, script, "print('z' in globals())", thread=thread)
+    assert logs[-1] == "False\n"
+
+
+def test_output_and_file_size_caps(make_server, script):
+    srv = make_server(env={"EMULATOR_SANDBOX_MAX_OUTPUT_BYTES": "1000", "EMULATOR_SANDBOX_MAX_FILE_BYTES": "100000"})
+    client = srv.client()
+    code = ("print('a' * 5000)\n"
+            "open('/mnt/data/small.txt', 'w').write('ok')\n"
+            "open('/mnt/data/big.bin', 'wb').write(bytes(200000))")
+    thread, logs = run_code(client, script, code)
+    assert logs[0].startswith("a" * 1000) and "[output truncated: more than 1000 bytes]" in logs[0]
+    outputs = [f.filename for f in client.files.list(purpose="assistants_output")]
+    assert "small.txt" in outputs and "big.bin" not in outputs

@@ -132,12 +132,14 @@ class CodeInterpreterTool:
                 sandbox_files.write_input(session.host_dir, item, self._rt.stores.blobs.read(item.file_id))
                 session.copied_file_ids.add(item.file_id)
 
-    def _collect_files(self, run: Run, session: SandboxSession, before) -> list[tuple[str, str]]:
-        """New or changed files become `assistants_output` Files: (sandbox path, file id) pairs."""
-        produced, limit = [], self._rt.settings.sandbox_max_file_bytes
+    def _collect_files(self, run: Run, session: SandboxSession, before) -> list[tuple[str, str | None]]:
+        """New or changed files become `assistants_output` Files: (sandbox path, file id or None if too big)."""
+        produced: list[tuple[str, str | None]] = []
+        limit = self._rt.settings.sandbox_max_file_bytes
         for relative in sandbox_files.changed_files(before, sandbox_files.snapshot(session.host_dir)):
             path = session.host_dir / relative
             if path.stat().st_size > limit:
+                produced.append((str(sandbox_files.MOUNT / relative), None))
                 continue
             file = self._files.create(path.name, path.read_bytes(), "assistants_output")
             sandbox_path = str(sandbox_files.MOUNT / relative)
@@ -146,7 +148,7 @@ class CodeInterpreterTool:
             self._outputs.setdefault(run.id, _RunOutputs()).files[sandbox_path] = file.id
         return produced
 
-    def _call(self, call_id: str, code: str, result: Execution, produced: list[tuple[str, str]],
+    def _call(self, call_id: str, code: str, result: Execution, produced: list[tuple[str, str | None]],
               note: str | None, run: Run | None = None) -> CodeInterpreterToolCall:
         outputs: list[dict[str, Any]] = []
         logs = "".join(part for part in (result.stdout, result.stderr) if part)
@@ -160,7 +162,10 @@ class CodeInterpreterTool:
             if run is not None:
                 self._outputs.setdefault(run.id, _RunOutputs()).images.append(image.id)
         notes = [note] if note else []
-        notes += [f"Wrote {path} (link it as sandbox:{path})" for path, _ in produced]
+        limit = self._rt.settings.sandbox_max_file_bytes
+        notes += [f"Wrote {path} (link it as sandbox:{path})" if file_id else
+                  f"Wrote {path}, but it is larger than {limit} bytes, so the user cannot download it"
+                  for path, file_id in produced]
         if notes:
             self._model_notes[call_id] = "\n".join(notes)
         return CodeInterpreterToolCall.model_validate({
