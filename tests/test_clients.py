@@ -41,3 +41,28 @@ def test_azure_openai_code_interpreter(azure, script):
     assert [c.type for c in message.content] == ["image_file", "text"]
     link = message.content[1].text.annotations[0]
     assert azure.files.content(link.file_path.file_id).read().decode().splitlines()[1] == "IL,3"
+
+
+def test_sdk_raw_response_and_async_helpers(server, client):
+    raw = client.beta.assistants.with_raw_response.create(model="scripted/echo", name="raw")
+    assert raw.status_code == 200 and raw.headers["content-type"] == "application/json"
+    assistant = raw.parse()
+    assert assistant.name == "raw"
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "ping"}])
+    created = client.beta.threads.runs.with_raw_response.create(thread_id=thread.id, assistant_id=assistant.id)
+    assert int(created.headers["openai-poll-after-ms"]) > 0
+
+    import asyncio
+
+    from openai import AsyncOpenAI
+
+    async def main():
+        async with AsyncOpenAI(base_url=server.base_url, api_key="k", max_retries=0) as aclient:
+            run = await aclient.beta.threads.create_and_run_poll(
+                assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "async hello"}]})
+            texts = [m.content[0].text.value async for m in aclient.beta.threads.messages.list(
+                thread_id=run.thread_id, order="asc", limit=1)]
+            return run.status, texts
+
+    status, texts = asyncio.run(main())
+    assert status == "completed" and texts == ["async hello", "You said: async hello"]
