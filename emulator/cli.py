@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from emulator import __version__, cli_sandbox
+from emulator import __version__, cli_local_llm, cli_sandbox
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--scripts-dir", type=Path, help="where scripted/<name> models find their scripts")
     serve.set_defaults(handler=_serve)
     cli_sandbox.add_commands(commands)
+    cli_local_llm.add_commands(commands)
     return parser
 
 

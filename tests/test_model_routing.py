@@ -95,3 +95,22 @@ def test_json_tool_calling_for_models_without_native_tools(make_server, upstream
     assert run.status == "failed" and run.last_error.code == "server_error"
     assert "neither a tool call nor an answer" in run.last_error.message
     assert "I think the answer is five" in run.last_error.message
+
+
+def test_forced_tool_choice_applies_to_the_first_model_call_only(make_server, upstream):
+    model_map = {"*": {"model": "openai/m", "api_base": upstream.base_url}}
+    client = make_server(env={"EMULATOR_MODEL_MAP": json.dumps(model_map)}).client()
+    upstream.replies = [{"tool_calls": [{"name": "lookup", "arguments": {}}]}, {"text": "found it"}]
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=tools)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "look it up"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                   tool_choice={"type": "function", "function": {"name": "lookup"}})
+    call_id = run.required_action.submit_tool_outputs.tool_calls[0].id
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": call_id, "output": "42"}])
+    assert run.status == "completed"
+    assert run.tool_choice.function.name == "lookup"  # the run keeps what was asked for
+    first, second = upstream.requests
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "lookup"}}
+    assert second["tool_choice"] == "auto"  # or the model could only ever call the tool again

@@ -233,3 +233,4 @@ def test_deleting_a_thread_stops_its_run(client, script):
         client.beta.threads.runs.retrieve(thread_id=thread.id, run_id=run.id)
     with pytest.raises(openai.NotFoundError):
         client.beta.threads.messages.list(thread_id=thread.id)
+

@@ -134,7 +134,7 @@ class RunEngine:
             except PromptTooLong:
                 self._finish(run, "incomplete", "max_prompt_tokens")
                 return
-            result = await self._call_model(run, prompt.messages, completion_budget)
+            result = await self._call_model(run, prompt.messages, completion_budget, first=calls_made == 1)
             run = self._rt.stores.runs.get(run.id) or run
             if result.tool_calls:
                 if not await self._tool_round(run, result):
@@ -144,10 +144,13 @@ class RunEngine:
             self._finish(run, "incomplete" if reason else "completed", reason)
             return
 
-    async def _call_model(self, run: Run, messages: list[dict], max_tokens: int | None) -> TurnResult:
+    async def _call_model(self, run: Run, messages: list[dict], max_tokens: int | None, first: bool) -> TurnResult:
+        # A forced tool choice applies to the run's first model call; after that the model may answer,
+        # or it could only ever call the tool again.
+        choice = chat_tool_choice(run, self._tools) if first else ("none" if run.tool_choice == "none" else "auto")
         request = ChatRequest(
             model=run.model, messages=messages, tools=chat_tools(run, self._tools),
-            tool_choice=chat_tool_choice(run, self._tools), parallel_tool_calls=run.parallel_tool_calls,
+            tool_choice=choice, parallel_tool_calls=run.parallel_tool_calls,
             response_format=chat_response_format(run), temperature=run.temperature, top_p=run.top_p,
             max_tokens=max_tokens,
         )
