@@ -29,6 +29,8 @@ class ModelRoute(BaseModel):
     """Extra litellm keyword arguments (provider options)."""
     tool_calling: Literal["native", "json"] = "native"
     """`json` for models without reliable native tool calls: tools are asked for as JSON and parsed back."""
+    max_tool_rounds: int | None = None
+    """With `json`: after this many tool rounds in one run, the model may only answer (small models loop)."""
 
 
 def _default_data_dir() -> Path:

@@ -50,8 +50,9 @@ class ModelClient:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Yield deltas as the model produces them, then one `Finish`. Raises `ModelError`."""
-        if request.tools and self._router.tool_calling(request.model) == "json":
-            async for item in stream_with_json_tools(self._stream, request):
+        mode, max_rounds = self._router.tool_calling(request.model)
+        if request.tools and mode == "json":
+            async for item in stream_with_json_tools(self._stream, request, max_rounds):
                 yield item
         else:
             async for item in self._stream(request):

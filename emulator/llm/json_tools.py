@@ -35,18 +35,30 @@ def response_schema(request: ChatRequest) -> dict[str, Any]:
 
     When a tool call is required, the schema only allows calls, of the allowed names.
     """
-    names = [t["function"]["name"] for t in request.tools]
     choice = request.tool_choice
+    tools = request.tools
     if isinstance(choice, dict) and choice.get("function"):
-        names = [choice["function"]["name"]]
-    calls = {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
-        "name": {"type": "string", "enum": names}, "arguments": {"type": "object"}}, "required": ["name", "arguments"]}}
+        tools = [t for t in tools if t["function"]["name"] == choice["function"]["name"]] or tools
+    variants = [{"type": "object", "properties": {"name": {"const": t["function"]["name"]},
+                                                  "arguments": _arguments_schema(t)},
+                 "required": ["name", "arguments"]} for t in tools]
+    calls: dict[str, Any] = {"type": "array", "minItems": 1,
+                             "items": variants[0] if len(variants) == 1 else {"anyOf": variants}}
+    if request.parallel_tool_calls is False or isinstance(choice, dict):
+        calls["maxItems"] = 1
     if choice == "required" or isinstance(choice, dict):
         return {"type": "object", "properties": {"tool_calls": calls}, "required": ["tool_calls"]}
     if choice == "none":
         return {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
     return {"type": "object", "properties": {"tool_calls": calls, "answer": {"type": "string"}}}
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+
+
+def _arguments_schema(tool: dict[str, Any]) -> dict[str, Any]:
+    parameters = tool["function"].get("parameters")
+    if isinstance(parameters, dict) and parameters.get("type") == "object" and parameters.get("properties"):
+        return parameters
+    return {"type": "object"}
 
 
 def json_request(request: ChatRequest) -> ChatRequest:
@@ -119,10 +131,23 @@ def parse_reply(text: str) -> list[TextDelta | ToolCallDelta]:
                      f"it was asked for (tool_calling = \"json\"): {shown!r}")
 
 
+def tool_rounds_so_far(messages: list[dict[str, Any]]) -> int:
+    """Tool rounds since the last user message: how many times this run already called tools."""
+    rounds = 0
+    for message in reversed(messages):
+        if message["role"] == "user":
+            break
+        if message["role"] == "assistant" and message.get("tool_calls"):
+            rounds += 1
+    return rounds
+
+
 async def stream_with_json_tools(
-    native: Callable[[ChatRequest], AsyncIterator[Any]], request: ChatRequest
+    native: Callable[[ChatRequest], AsyncIterator[Any]], request: ChatRequest, max_rounds: int | None = None
 ) -> AsyncIterator[TextDelta | ToolCallDelta | Finish]:
     """Run `request` through a text-only model and yield what it meant as tool calls or text."""
+    if max_rounds is not None and tool_rounds_so_far(request.messages) >= max_rounds:
+        request = replace(request, tool_choice="none")  # enough tool rounds: now the model must answer
     parts: list[str] = []
     finish = Finish("stop", 0, 0)
     async for item in native(json_request(request)):

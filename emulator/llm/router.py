@@ -18,10 +18,11 @@ class ModelRouter:
             entry = self._map.get("*")
         return entry
 
-    def tool_calling(self, requested: str) -> str:
-        """`native` (the provider's tool calls) or `json` (see emulator/llm/json_tools.py)."""
+    def tool_calling(self, requested: str) -> tuple[str, int | None]:
+        """`native` (the provider's tool calls) or `json` (see emulator/llm/json_tools.py), and the
+        JSON mode's limit on tool rounds per run."""
         entry = self._entry(requested)
-        return entry.tool_calling if entry else "native"
+        return (entry.tool_calling, entry.max_tool_rounds) if entry else ("native", None)
 
     def route(self, requested: str) -> tuple[str, dict[str, Any]]:
         """The litellm model string and extra keyword arguments for a requested name."""
