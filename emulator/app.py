@@ -14,6 +14,7 @@ from emulator import api
 from emulator.auth import APIKeyMiddleware
 from emulator.engine import RunEngine
 from emulator.errors import APIError
+from emulator.llm.tool_recording import wrap_hosted_tools
 from emulator.runtime import Runtime
 from emulator.services import Services
 from emulator.settings import Settings
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         runtime = Runtime.from_settings(settings)
-        engine = RunEngine(runtime, tools or build_tools(runtime))
+        registry = wrap_hosted_tools(tools or build_tools(runtime), runtime.tape, runtime.stores.blobs)
+        engine = RunEngine(runtime, registry)
         recovered = engine.recover_interrupted()
         if recovered:
             log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -61,6 +61,28 @@ class Settings(BaseSettings):
     expiry_sweep_interval_s: float = 1.0
 
     log_level: str = "info"
+
+    # -- record/replay and determinism --
+    record: Path | None = None
+    """Record mode: pass model calls through and write every request/response pair to this cassette."""
+    replay: Path | None = None
+    """Replay mode: answer model calls only from this cassette; a request it lacks fails the run."""
+    replay_repeats: bool = False
+    """Replay: once an identical request's recordings are used up, play its last one again."""
+    replay_tool_outputs: Literal["execute", "inject"] = "execute"
+    """Replay: run hosted tools for real and compare with the cassette, or inject the recorded outputs."""
+    deterministic: bool = False
+    """Seeded ids, a clock that moves only when told, settled poll answers: identical runs, identical bytes."""
+    seed: int = 0
+    """Seed of deterministic ids (and of hosted sandboxes)."""
+    clock_start: int = 1_735_689_600
+    """Deterministic mode: the clock's fixed time (2025-01-01T00:00:00Z)."""
+
+    @model_validator(mode="after")
+    def _one_cassette_mode(self) -> "Settings":
+        if self.record is not None and self.replay is not None:
+            raise ValueError("choose one of record and replay, not both")
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

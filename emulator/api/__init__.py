@@ -1,10 +1,10 @@
-"""HTTP routes, one module per API resource; everything lives under /v1."""
+"""HTTP routes, one module per API resource; the API lives under /v1, test controls under /_emulator."""
 
 from starlette.routing import Mount
 
-from emulator.api import assistants, files, messages, runs, threads
+from emulator.api import assistants, control, files, messages, runs, threads
 
 
 def routes() -> list:
     v1 = [*assistants.routes, *threads.routes, *messages.routes, *runs.routes, *files.routes]
-    return [Mount("/v1", routes=v1)]
+    return [Mount("/v1", routes=v1), Mount("/_emulator", routes=control.routes)]

@@ -12,6 +12,7 @@ from emulator.engine.lifecycle import ACTIVE_STATUSES, RunLifecycle
 from emulator.engine.prompt import PromptBuilder, PromptTooLong
 from emulator.engine.requests import chat_response_format, chat_tool_choice, chat_tools
 from emulator.engine.turn import TurnRecorder, TurnResult
+from emulator.ids import id_scope
 from emulator.llm import ChatRequest, Finish, ModelError
 from emulator.objects import revise
 from emulator.runtime import Runtime
@@ -69,6 +70,10 @@ class RunEngine:
         return run, queue
 
     async def _execute(self, run_id: str) -> None:
+        with id_scope(run_id):  # ids made while executing count within the run (deterministic mode)
+            await self._execute_scoped(run_id)
+
+    async def _execute_scoped(self, run_id: str) -> None:
         run = self._rt.stores.runs.get(run_id)
         if run is None or run.status != "queued":
             return

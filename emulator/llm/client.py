@@ -17,6 +17,10 @@ class ModelClient:
         self._router = router
         self._timeout_s = timeout_s
 
+    def routed_model(self, requested: str) -> str:
+        """The litellm model a requested name goes to (after the model map)."""
+        return self._router.route(requested)[0]
+
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         model, extra = self._router.route(request.model)
         kwargs: dict[str, Any] = {
