@@ -11,6 +11,7 @@ import yaml
 from emulator.testing import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["pytester"]  # to run user-style test files against the emulator's pytest plugin
 
 
 class Scripts:

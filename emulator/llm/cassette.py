@@ -185,7 +185,7 @@ class Cassette(_Strict):
 
     def save(self, path: Path) -> None:
         """Write atomically, so a server stopped mid-session leaves a whole cassette."""
-        data = self.model_dump(mode="json", exclude_none=True)
+        data = self._compact()
         if path.suffix == ".json":
             text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         else:
@@ -197,6 +197,27 @@ class Cassette(_Strict):
         os.replace(tmp, path)
 
 
+    def _compact(self) -> dict[str, Any]:
+        """The cassette as plain data, without empty lists; stream chunks on one line each."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for interaction in data["interactions"]:
+            response = interaction["response"]
+            if "text_deltas" in response:
+                response["text_deltas"] = _Inline(response["text_deltas"])
+            for call in response["tool_calls"]:
+                if "argument_deltas" in call:
+                    call["argument_deltas"] = _Inline(call["argument_deltas"])
+            if not response["tool_calls"]:
+                del response["tool_calls"]
+        if not data["tool_runs"]:
+            del data["tool_runs"]
+        return data
+
+
+class _Inline(list):
+    """A list written on one line (`[a, b]`) in YAML."""
+
+
 class _Dumper(yaml.SafeDumper):
     """Multi-line strings as `|` blocks, so prompts read (and diff) as text."""
 
@@ -206,7 +227,12 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _represent_inline(dumper: yaml.SafeDumper, value: _Inline) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_Inline, _represent_inline)
 
 
 # -- canonical requests ---------------------------------------------------------------
