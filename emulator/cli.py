@@ -11,10 +11,8 @@ from emulator import __version__
 
 
 def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
     from pydantic import ValidationError
 
-    from emulator.app import create_app
     from emulator.llm.cassette import Cassette, CassetteError
     from emulator.settings import Settings
 
@@ -29,12 +27,19 @@ def _serve(args: argparse.Namespace) -> None:
             Cassette.load(settings.replay)  # a bad cassette stops the server now, not at the first run
     except (ValidationError, CassetteError) as exc:
         sys.exit(f"assistants-emulator: {exc}")
+    # Imported after the checks above: the app brings in litellm, which takes seconds to import.
+    import uvicorn
+
+    from emulator.app import create_app
+
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(f"assistants-emulator {__version__}: http://{settings.host}:{settings.port}/v1 "
           f"(data in {settings.data_dir}){_mode(settings)}", flush=True)
-    # No Date header in deterministic mode: responses are then identical byte for byte.
+    # No Date header in deterministic mode, or on a test server that resets may make deterministic:
+    # responses are then identical byte for byte.
+    date_header = not (settings.deterministic or settings.test_controls)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False, date_header=not settings.deterministic)
+                log_level=settings.log_level, access_log=False, date_header=date_header)
 
 
 def _mode(settings) -> str:

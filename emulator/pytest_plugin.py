@@ -60,6 +60,8 @@ class EmulatorSession:
     server: EmulatorServer
     mode: Literal["record", "replay"] | None
     cassette: Path | None
+    log_offset: int = 0
+    """Where this test's part of the server log starts."""
 
     @property
     def base_url(self) -> str:
@@ -145,48 +147,88 @@ def _model_map(options: EmulatorOptions, scratch: Path) -> dict[str, Any] | None
     return routes or None
 
 
-def _server_for(request: pytest.FixtureRequest, options: EmulatorOptions, scratch: Path) -> EmulatorSession:
+def _settings_for(request: pytest.FixtureRequest, options: EmulatorOptions,
+                  scratch: Path) -> tuple[dict[str, Any], Literal["record", "replay"] | None, Path | None]:
+    """The server settings a test asks for, with its cassette mode and path."""
     config = request.config
     cassette = cassette_path(request, options.cassette)
     mode: Literal["record", "replay"] | None = None
-    args: list[str] = []
     if cassette is not None:
         mode = "record" if config.getoption("emulator_record") else "replay"
         if mode == "replay" and not cassette.is_file():
             pytest.fail(f"emulator: cassette {cassette} does not exist; record it with "
                         f"`pytest --emulator-record`", pytrace=False)
-        args = [f"--{mode}", str(cassette), "--replay-tool-outputs", options.replay_tool_outputs]
-    env = {"EMULATOR_DETERMINISTIC": "1" if options.deterministic else "0", "EMULATOR_SEED": str(options.seed),
-           "PYTHONHASHSEED": "0"}
+    settings: dict[str, Any] = {
+        "record": str(cassette) if mode == "record" else None,
+        "replay": str(cassette) if mode == "replay" else None,
+        "replay_tool_outputs": options.replay_tool_outputs, "deterministic": options.deterministic,
+        "seed": options.seed,
+        "scripts_dir": str(_rooted(config, options.scripts_dir or config.getini("emulator_scripts_dir"))),
+    }
     model_map = _model_map(options, scratch)
     if model_map is not None:
-        env["EMULATOR_MODEL_MAP"] = json.dumps(model_map)
-    env.update(options.env)
-    scripts_dir = _rooted(config, options.scripts_dir or config.getini("emulator_scripts_dir"))
-    server = EmulatorServer(scratch / "data", scripts_dir, env, args)
-    return EmulatorSession(server, mode, cassette)
+        settings["model_map"] = model_map
+    return settings, mode, cassette
+
+
+def _env_of(settings: dict[str, Any]) -> dict[str, str]:
+    """Settings as the `EMULATOR_*` variables of a server process."""
+    env = {"PYTHONHASHSEED": "0"}
+    for name, value in settings.items():
+        if value is not None:
+            env[f"EMULATOR_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, bool)) else str(value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def _emulator_shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """One server process for the session: each test resets it to a blank state (a new process costs seconds)."""
+    scratch = tmp_path_factory.mktemp("emulator-shared")
+    server = EmulatorServer(scratch / "data", scratch / "scripts",
+                            {"EMULATOR_TEST_CONTROLS": "1", "PYTHONHASHSEED": "0"})
+    # Started on first use, before any test changes OPENAI_API_KEY: in record mode the server
+    # calls real providers with the keys of the environment pytest was started in.
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def emulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorSession]:
-    """A fresh emulator server for this test (its own port and data dir); `OPENAI_BASE_URL` points at it."""
+def emulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             _emulator_shared_server: EmulatorServer) -> Iterator[EmulatorSession]:
+    """A blank emulator for this test, replaying (or recording) its cassette; `OPENAI_BASE_URL` points at it."""
     options = _options(request)
-    session = _server_for(request, options, tmp_path_factory.mktemp("emulator"))
-    # Started before the variables below change, so in record mode the server keeps the real provider keys.
-    session.server.start()
+    scratch = tmp_path_factory.mktemp("emulator")
+    settings, mode, cassette = _settings_for(request, options, scratch)
+    if options.env:  # variables only a process reads: this test gets a server of its own
+        server = EmulatorServer(scratch / "data", Path(settings["scripts_dir"]),
+                                {**_env_of(settings), **options.env}).start()
+    else:
+        server = _emulator_shared_server
+        if server.process is None:
+            server.start()
+        server.reset(**settings)
+    session = EmulatorSession(server, mode, cassette, log_offset=len(server.log()))
     request.node.stash[_SESSION] = session
     try:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("OPENAI_BASE_URL", session.base_url)
             env.setenv("OPENAI_API_KEY", _TEST_API_KEY)
             yield session
+        misses = session.replay_misses()
     finally:
-        session.server.stop()
-    misses = session.replay_misses()
+        if server is not _emulator_shared_server:
+            server.stop()
     if misses:
         pytest.fail(f"emulator: {len(misses)} request(s) had no recording in {session.cassette}:\n\n"
                     + "\n\n".join(misses) + "\n\nRe-record with `pytest --emulator-record` if the change is "
                     "intended.", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _emulator_for_marked_tests(request: pytest.FixtureRequest) -> None:
+    """A test with the `emulator` marker gets its emulator even when it asks for no fixture of it."""
+    if "emulator" not in request.fixturenames and request.node.get_closest_marker("emulator") is not None:
+        request.getfixturevalue("emulator")
 
 
 @pytest.fixture
@@ -201,12 +243,13 @@ def emulator_async_client(emulator: EmulatorSession) -> AsyncOpenAI:
     return emulator.async_client()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test that used the emulator shows the server's log of that test."""
+    report = yield
     session = item.stash.get(_SESSION, None)
     if session is not None and report.when == "call" and report.failed:
-        log = session.server.log().strip()
+        log = session.server.log()[session.log_offset:].strip()
         if log:
             report.sections.append(("emulator server log", log[-8000:]))
+    return report

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     """Seed of deterministic ids (and of hosted sandboxes)."""
     clock_start: int = 1_735_689_600
     """Deterministic mode: the clock's fixed time (2025-01-01T00:00:00Z)."""
+    test_controls: bool = False
+    """Allow `POST /_emulator/reset`, which deletes everything (the pytest plugin's shared server)."""
 
     @model_validator(mode="after")
     def _one_cassette_mode(self) -> "Settings":

@@ -94,6 +94,14 @@ class EmulatorServer:
             raise RuntimeError(response.json()["error"]["message"])
         return response.json()["now"]
 
+    def reset(self, **changes) -> dict:
+        """Blank the server and restart it with these settings changed (needs EMULATOR_TEST_CONTROLS=1)."""
+        body = {k: str(v) if isinstance(v, Path) else v for k, v in changes.items()}
+        response = httpx.post(f"{self.control_url}/reset", json=body, headers=self._auth(), timeout=60)
+        if response.status_code != 200:
+            raise RuntimeError(response.json()["error"]["message"])
+        return response.json()
+
     def _auth(self) -> dict[str, str]:
         key = self.extra_env.get("EMULATOR_API_KEY")
         return {"Authorization": f"Bearer {key}"} if key else {}

@@ -41,6 +41,14 @@ def server(tmp_path_factory, scripts_dir) -> EmulatorServer:
     srv.stop()
 
 
+@pytest.fixture(scope="session")
+def controlled_server(tmp_path_factory, scripts_dir) -> EmulatorServer:
+    """A server with test controls on: a test calls `reset(...)` for a blank state with other settings."""
+    srv = EmulatorServer(tmp_path_factory.mktemp("controlled"), scripts_dir, {"EMULATOR_TEST_CONTROLS": "1"}).start()
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture
 def make_server(tmp_path, scripts_dir):
     """A private server (for restarts, short timeouts, an API key)."""

@@ -210,3 +210,18 @@ def test_fixed_clock_moves_only_when_told():
     assert clock.advance(600) == 1600 and clock.now() == 1600
     with pytest.raises(RuntimeError):
         Clock().advance(1)
+
+
+def test_sandbox_seeds_only_in_deterministic_mode():
+    import random
+
+    from emulator.sandbox_seed import sandbox_env, sandbox_prelude
+    from emulator.settings import Settings
+
+    seeded = Settings(deterministic=True, seed=5)
+    assert sandbox_env(seeded) == {"PYTHONHASHSEED": "5"}
+    exec(sandbox_prelude(seeded), {})
+    first = random.random()
+    exec(sandbox_prelude(seeded), {})
+    assert random.random() == first
+    assert sandbox_env(Settings()) == {} and sandbox_prelude(Settings()) == ""

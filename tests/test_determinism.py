@@ -9,7 +9,7 @@ import pytest
 
 from wire_log import WireLog
 
-DETERMINISTIC = {"EMULATOR_DETERMINISTIC": "1", "EMULATOR_SEED": "42"}
+DETERMINISTIC = {"deterministic": True, "seed": 42}
 
 
 def overlapping_runs(client, model: str, pause_s: float) -> None:
@@ -30,30 +30,33 @@ def overlapping_runs(client, model: str, pause_s: float) -> None:
         client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id)
 
 
-def test_same_requests_same_bytes_whatever_the_timing_of_concurrent_runs(make_server, script):
+def test_same_requests_same_bytes_whatever_the_timing_of_concurrent_runs(controlled_server, script):
     # The runs make messages, steps and call ids while the client makes threads, messages and files.
     model = script({"text": "Looking it up.", "tool_calls": [{"name": "lookup", "arguments": {"q": "x"}}],
                     "delay_ms": 100}, {"text": "The answer is 42."})
     logs = []
     for pause_s in (0, 1.5):
-        server = make_server(env=DETERMINISTIC)
+        controlled_server.reset(**DETERMINISTIC)
         wire = WireLog()
-        overlapping_runs(server.client(http_client=wire.client()), model, pause_s)
+        overlapping_runs(controlled_server.client(http_client=wire.client()), model, pause_s)
         logs.append(wire.exchanges)
     assert logs[0] == logs[1]
     assert not any(name.lower() == "date" for e in logs[0] for name, _ in e.headers)
 
 
-def test_seed_changes_ids_and_timestamps_come_from_the_fixed_clock(make_server):
-    first = make_server(env=DETERMINISTIC).client().beta.assistants.create(model="scripted/echo")
-    other = make_server(env={**DETERMINISTIC, "EMULATOR_SEED": "43"}).client().beta.assistants.create(
-        model="scripted/echo")
+def test_seed_changes_ids_and_timestamps_come_from_the_fixed_clock(controlled_server):
+    client = controlled_server.client()
+    controlled_server.reset(**DETERMINISTIC)
+    first = client.beta.assistants.create(model="scripted/echo")
+    controlled_server.reset(deterministic=True, seed=43)
+    other = client.beta.assistants.create(model="scripted/echo")
     assert first.id != other.id and first.id.startswith("asst_") and len(first.id) == len("asst_") + 24
     assert first.created_at == other.created_at == 1_735_689_600
 
 
-def test_waiting_run_expires_when_the_test_moves_the_clock(make_server, script):
-    server = make_server(env={**DETERMINISTIC, "EMULATOR_EXPIRY_SWEEP_INTERVAL_S": "0.05"})
+def test_waiting_run_expires_when_the_test_moves_the_clock(controlled_server, script):
+    server = controlled_server
+    server.reset(**DETERMINISTIC)
     client = server.client()
     model = script({"tool_calls": [{"name": "f"}]})
     assistant = client.beta.assistants.create(model=model, tools=[{"type": "function", "function": {"name": "f"}}])
@@ -65,6 +68,20 @@ def test_waiting_run_expires_when_the_test_moves_the_clock(make_server, script):
     server.advance_clock(1)  # the deadline: expired at once, no sweep to wait for
     run = client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id)
     assert run.status == "expired" and run.expires_at is None
+
+
+def test_reset_starts_blank_and_only_with_test_controls(controlled_server, server):
+    client = controlled_server.client()
+    controlled_server.reset()
+    client.beta.assistants.create(model="scripted/echo")
+    assert controlled_server.reset()["deterministic"] is False
+    assert client.beta.assistants.list().data == []
+    with pytest.raises(RuntimeError, match="Unknown setting"):
+        controlled_server.reset(port=1)
+    with pytest.raises(RuntimeError, match="cannot read cassette"):
+        controlled_server.reset(replay="/nonexistent/cassette.yaml")
+    with pytest.raises(RuntimeError, match="Test controls are off"):
+        server.reset()
 
 
 def test_real_time_clock_cannot_be_moved(server):

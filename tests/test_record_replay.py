@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from emulator.testing import EmulatorServer
 from upstream import Upstream
@@ -50,16 +51,10 @@ def weather_session(client, city: str = "Oslo"):
     return run
 
 
-def play(directory, args: list[str], env: dict[str, str] | None = None, city: str = "Oslo"):
-    """Start a deterministic emulator, play the session through a wire log, stop it."""
-    server = EmulatorServer(directory / "data", directory / "scripts",
-                            {"EMULATOR_DETERMINISTIC": "1", **(env or {})}, args).start()
+def play(server: EmulatorServer, city: str = "Oslo"):
+    """Play the session against `server` through a wire log."""
     wire = WireLog()
-    try:
-        client = server.client(api_key=CLIENT_KEY, http_client=wire.client())
-        run = weather_session(client, city)
-    finally:
-        server.stop()
+    run = weather_session(server.client(api_key=CLIENT_KEY, http_client=wire.client()), city)
     return run, wire.exchanges
 
 
@@ -78,32 +73,49 @@ def routed_env(upstream) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory, upstream, routed_env):
-    """The session recorded once: (cassette path, what the client received)."""
+    """The session recorded once, by a server process of its own: (cassette path, what the client received)."""
     cassette = tmp_path_factory.mktemp("cassettes") / "weather.yaml"
     upstream.replies = [dict(r) for r in REPLIES]
-    run, exchanges = play(tmp_path_factory.mktemp("record"), ["--record", str(cassette)], routed_env)
+    directory = tmp_path_factory.mktemp("record")
+    server = EmulatorServer(directory / "data", directory, {"EMULATOR_DETERMINISTIC": "1", **routed_env},
+                            ["--record", str(cassette)]).start()
+    try:
+        run, exchanges = play(server)
+    finally:
+        server.stop()
     assert run.status == "completed", run.last_error
     assert len(upstream.requests) == 3
     return cassette, exchanges
 
 
-def test_replays_are_byte_identical_offline_and_match_the_recording(tmp_path, recording, upstream, routed_env):
+@pytest.fixture(scope="module")
+def replayer(tmp_path_factory, routed_env):
+    """Another server process, reset before each replay; its model map still points at the running upstream."""
+    directory = tmp_path_factory.mktemp("replay")
+    server = EmulatorServer(directory / "data", directory, {"EMULATOR_TEST_CONTROLS": "1", **routed_env}).start()
+    yield server
+    server.stop()
+
+
+def test_replays_are_byte_identical_offline_and_match_the_recording(recording, replayer, upstream):
     cassette, recorded = recording
     asked_upstream = len(upstream.requests)
-    # The model map still points at the (running) upstream: replay must not use it.
-    first_run, first = play(tmp_path / "one", ["--replay", str(cassette)], routed_env)
-    _, second = play(tmp_path / "two", ["--replay", str(cassette)])
+    replayer.reset(replay=cassette, deterministic=True)
+    first_run, first = play(replayer)
+    replayer.reset(replay=cassette, deterministic=True)
+    _, second = play(replayer)
     assert first_run.status == "completed"
-    assert len(upstream.requests) == asked_upstream
-    streams = [e for e in first if e.headers and dict(e.headers)["content-type"].startswith("text/event-stream")]
+    assert len(upstream.requests) == asked_upstream  # replay never called the model
+    streams = [e for e in first if dict(e.headers)["content-type"].startswith("text/event-stream")]
     assert len(streams) == 2 and b"thread.message.delta" in streams[1].body
     assert first == second  # every status, header and body byte, event streams included
-    assert first == recorded  # and exactly what the client saw while recording
+    assert first == recorded  # and exactly what the client saw while recording, in another process
 
 
-def test_changed_prompt_fails_the_run_with_the_diff(tmp_path, recording):
+def test_changed_prompt_fails_the_run_with_the_diff(recording, replayer):
     cassette, _ = recording
-    run, _ = play(tmp_path, ["--replay", str(cassette)], city="Bergen")
+    replayer.reset(replay=cassette, deterministic=True)
+    run, _ = play(replayer, city="Bergen")
     assert run.status == "failed"
     assert run.last_error.code == "server_error"
     message = run.last_error.message
@@ -111,7 +123,7 @@ def test_changed_prompt_fails_the_run_with_the_diff(tmp_path, recording):
     assert "Nearest recorded request (#1) differs:" in message
     assert "-      \"content\": \"What's the weather in Oslo?\"," in message
     assert "+      \"content\": \"What's the weather in Bergen?\"," in message
-    assert (tmp_path / "data" / "replay-misses.jsonl").read_text().count("\n") == 1
+    assert (replayer.data_dir / "replay-misses.jsonl").read_text().count("\n") == 1
 
 
 def test_cassette_is_readable_and_holds_no_keys(recording, upstream):
@@ -120,12 +132,12 @@ def test_cassette_is_readable_and_holds_no_keys(recording, upstream):
     for secret in (SECRET, CLIENT_KEY, upstream.base_url, str(upstream.port)):
         assert secret not in text
     assert "authorization" not in text.lower() and "api_key" not in text and "bearer" not in text.lower()
-    first, second, third = (i["response"] for i in __import__("yaml").safe_load(text)["interactions"])
+    first, second, third = (i["response"] for i in yaml.safe_load(text)["interactions"])
     assert first["tool_calls"][0] == {"id": "call_up0", "name": "get_weather", "arguments": '{"city": "Oslo"}',
                                       "argument_deltas": ["", '{"city": "Oslo"}']}
     assert first["finish_reason"] == "tool_calls"
-    assert second["text"] == "It is -3 C and snowing in Oslo. " and second["usage"]["prompt_tokens"] == 11
-    assert third["text_deltas"][:2] == ["No ", "umbrella "]
+    assert second["text"] == "It is -3 C and snowing in Oslo." and second["usage"]["prompt_tokens"] == 11
+    assert third["text_deltas"][:2] == ["No", " umbrella"]
 
 
 def test_serve_refuses_a_missing_cassette(tmp_path):
