@@ -43,10 +43,6 @@ class IdFactory:
         self._salt = salt
         self._counters: dict[tuple[str, str], int] = defaultdict(int)
 
-    @property
-    def deterministic(self) -> bool:
-        return self._seed is not None
-
     def new(self, prefix: str) -> str:
         if self._seed is None:
             return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(_BODY_LENGTH))

@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     replay_tool_outputs: Literal["execute", "inject"] = "execute"
     """Replay: run hosted tools for real and compare with the cassette, or inject the recorded outputs."""
     deterministic: bool = False
-    """Seeded ids, a clock that moves only when told, settled poll answers: identical runs, identical bytes."""
+    """Seeded ids, a clock that moves only when told, run reads that wait for the run to settle:
+    the same requests give identical responses and event streams."""
     seed: int = 0
     """Seed of deterministic ids (and of hosted sandboxes)."""
     clock_start: int = 1_735_689_600

@@ -70,6 +70,17 @@ def test_waiting_run_expires_when_the_test_moves_the_clock(controlled_server, sc
     assert run.status == "expired" and run.expires_at is None
 
 
+def test_a_plain_retrieve_answers_with_the_settled_run(controlled_server, script):
+    controlled_server.reset(**DETERMINISTIC)
+    client = controlled_server.client()
+    assistant = client.beta.assistants.create(model=script({"text": "a slow answer", "delay_ms": 100}))
+    run = client.beta.threads.create_and_run(assistant_id=assistant.id,
+                                             thread={"messages": [{"role": "user", "content": "hi"}]})
+    assert run.status == "queued"
+    # A hand-written polling loop gets the same answers on every run: the first read waits for the end.
+    assert client.beta.threads.runs.retrieve(thread_id=run.thread_id, run_id=run.id).status == "completed"
+
+
 def test_reset_starts_blank_and_only_with_test_controls(controlled_server, server):
     client = controlled_server.client()
     controlled_server.reset()

@@ -86,7 +86,7 @@ def test_prompt_changed_since_recording(emulator_client):
     assert run.status == "failed" and "has no recording of this model request" in run.last_error.message
 
 
-@pytest.mark.emulator(cassette="not_recorded_yet")
+@pytest.mark.emulator(cassette=True)
 def test_missing_cassette(emulator_client):
     pass
 
@@ -144,4 +144,5 @@ def test_plugin_in_a_users_test_file(project):
     assert "+      \"content\": \"What's the weather in Bergen?\"" in output
     assert "-      \"content\": \"What's the weather in Oslo?\"" in output
     assert "ERROR at setup of test_missing_cassette" in output
-    assert "not_recorded_yet.yaml does not exist; record it with `pytest --emulator-record`" in output
+    assert "cassettes/test_user/test_missing_cassette.yaml does not exist; record it with `pytest " \
+           "--emulator-record`" in output

@@ -104,16 +104,14 @@ class RunService:
 
     async def wait_for_change(self, run: Run, timeout_s: float) -> Run:
         """For pollers: wait (briefly) until an active run changes status."""
-        if self._rt.settings.deterministic:
-            return await self._wait_until_settled(run)
         if run.status in _UNSETTLED:
             await self._rt.hub.wait_for_change(run.id, timeout_s)
             return self._store.get(run.id) or run
         return run
 
-    async def _wait_until_settled(self, run: Run) -> Run:
-        """Deterministic mode: answer the SDK's poll helpers only with a run that has stopped moving,
-        so the sequence of poll answers never depends on timing (bounded by the model timeout)."""
+    async def settled(self, run: Run) -> Run:
+        """The run once it has stopped moving (not queued, in progress or cancelling), waiting at most
+        the model timeout: deterministic mode answers reads with it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._rt.settings.model_timeout_s
         while run.status in _UNSETTLED and (left := deadline - loop.time()) > 0:
