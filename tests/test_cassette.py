@@ -57,7 +57,8 @@ def test_key_covers_tools_only_when_sent_and_hashes_inline_images():
 
 
 TRICKY = ["line one\nline two\n", "trailing space \nx", "yes", "null", "  leading", "tab\there", "ünïcödé ✓",
-          "", "1.0", "multi\n\n\nblank lines", "ends with newlines\n\n", "- not a list", "# not a comment"]
+          "", "1.0", "multi\n\n\nblank lines", "ends with newlines\n\n", "- not a list", "# not a comment",
+          "windows\r\nline", "nul\x00byte", "emoji 🎉", "\ttab first\nline", "trailing spaces  \n  \n", "\u2028sep"]
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
