@@ -13,7 +13,7 @@ from emulator import __version__
 def _serve(args: argparse.Namespace) -> None:
     from pydantic import ValidationError
 
-    from emulator.llm.cassette import Cassette, CassetteError
+    from emulator.llm.cassette import CassetteError, check_cassette_settings
     from emulator.settings import Settings
 
     overrides = {k: v for k, v in {
@@ -23,8 +23,7 @@ def _serve(args: argparse.Namespace) -> None:
     }.items() if v is not None}
     try:
         settings = Settings(**overrides)
-        if settings.replay is not None:
-            Cassette.load(settings.replay)  # a bad cassette stops the server now, not at the first run
+        check_cassette_settings(settings.record, settings.replay)  # fail now, not at the first run
     except (ValidationError, CassetteError) as exc:
         sys.exit(f"assistants-emulator: {exc}")
     # Imported after the checks above: the app brings in litellm, which takes seconds to import.

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from emulator.api.http import json_response
 from emulator.assembly import restart_runtime
 from emulator.errors import InvalidRequest
-from emulator.llm.cassette import Cassette, CassetteError
+from emulator.llm.cassette import CassetteError, check_cassette_settings
 from emulator.settings import Settings
 
 RESETTABLE = ("record", "replay", "replay_repeats", "replay_tool_outputs", "deterministic", "seed", "clock_start",
@@ -74,12 +74,11 @@ async def reset(request):
                              param=unknown[0])
     try:
         settings = Settings(**{**base.model_dump(), **changes})
-        if settings.replay is not None:
-            Cassette.load(settings.replay)
+        check_cassette_settings(settings.record, settings.replay)
     except ValidationError as exc:
         raise InvalidRequest(f"Invalid settings: {exc.errors()[0]['msg']}") from None
     except CassetteError as exc:
-        raise InvalidRequest(str(exc), param="replay") from None
+        raise InvalidRequest(str(exc), param="record" if settings.record else "replay") from None
     runtime = await restart_runtime(request.app, settings)
     return json_response({"object": "emulator.reset", "now": runtime.clock.now(), **{
         k: str(v) if v is not None else None for k, v in (("record", settings.record), ("replay", settings.replay))

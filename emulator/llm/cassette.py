@@ -218,6 +218,19 @@ class _Inline(list):
     """A list written on one line (`[a, b]`) in YAML."""
 
 
+def check_cassette_settings(record: Path | None, replay: Path | None) -> None:
+    """Raise `CassetteError` now for a cassette that cannot be replayed or a place one cannot be recorded."""
+    if replay is not None:
+        Cassette.load(replay)
+    if record is not None:
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CassetteError(f"cannot record to {record}: {exc.strerror or exc}") from exc
+        if not os.access(record.parent, os.W_OK) or (record.exists() and not os.access(record, os.W_OK)):
+            raise CassetteError(f"cannot record to {record}: not writable")
+
+
 class _Dumper(yaml.SafeDumper):
     """Multi-line strings as `|` blocks, so prompts read (and diff) as text."""
 
