@@ -23,14 +23,14 @@ import json
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 import pytest
-import yaml
-from openai import AsyncOpenAI, OpenAI
 
-from emulator.llm.recording import MISS_LOG_NAME
-from emulator.testing import EmulatorServer
+if TYPE_CHECKING:  # imported when a test first uses the emulator: pytest starts faster for everyone else
+    from openai import AsyncOpenAI, OpenAI
+
+    from emulator.testing import EmulatorServer
 
 _SESSION = pytest.StashKey["EmulatorSession"]()
 _TEST_API_KEY = "sk-emulator-test"
@@ -68,9 +68,13 @@ class EmulatorSession:
         return self.server.base_url
 
     def client(self, **kwargs: Any) -> OpenAI:
+        from openai import OpenAI
+
         return OpenAI(base_url=self.base_url, api_key=_TEST_API_KEY, max_retries=0, **kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncOpenAI:
+        from openai import AsyncOpenAI
+
         return AsyncOpenAI(base_url=self.base_url, api_key=_TEST_API_KEY, max_retries=0, **kwargs)
 
     def advance_clock(self, seconds: int) -> int:
@@ -82,6 +86,8 @@ class EmulatorSession:
 
     def replay_misses(self) -> list[str]:
         """The messages of model requests (or hosted-tool calls) the cassette could not answer."""
+        from emulator.llm.recording import MISS_LOG_NAME
+
         path = self.server.data_dir / MISS_LOG_NAME
         if not path.is_file():
             return []
@@ -138,6 +144,8 @@ def cassette_path(request: pytest.FixtureRequest, value: str | Path | bool | Non
 def _model_map(options: EmulatorOptions, scratch: Path) -> dict[str, Any] | None:
     routes: dict[str, Any] = {}
     if isinstance(options.script, dict):
+        import yaml
+
         path = scratch / "inline_script.yaml"
         path.write_text(yaml.safe_dump(options.script))
         routes["*"] = {"model": f"scripted/{path}"}
@@ -183,6 +191,8 @@ def _env_of(settings: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def _emulator_shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
     """One server process for the session: each test resets it to a blank state (a new process costs seconds)."""
+    from emulator.testing import EmulatorServer
+
     scratch = tmp_path_factory.mktemp("emulator-shared")
     server = EmulatorServer(scratch / "data", scratch / "scripts",
                             {"EMULATOR_TEST_CONTROLS": "1", "PYTHONHASHSEED": "0"})
@@ -200,6 +210,8 @@ def emulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     scratch = tmp_path_factory.mktemp("emulator")
     settings, mode, cassette = _settings_for(request, options, scratch)
     if options.env:  # variables only a process reads: this test gets a server of its own
+        from emulator.testing import EmulatorServer
+
         server = EmulatorServer(scratch / "data", Path(settings["scripts_dir"]),
                                 {**_env_of(settings), **options.env}).start()
     else:
