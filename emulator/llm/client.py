@@ -48,7 +48,11 @@ class ModelClient:
 
     async def warm_up(self) -> None:
         """Make one tiny call through litellm, so its one-off set-up is not paid by the first run."""
-        async for _ in self.stream(ChatRequest(model="scripted/echo", messages=[{"role": "user", "content": "hi"}])):
+        # With a tool: litellm's first request with tools pays another half second of set-up.
+        tools = [{"type": "function", "function": {"name": "warm_up", "parameters": {"type": "object"}}}]
+        request = ChatRequest(model="scripted/echo", messages=[{"role": "user", "content": "hi"}], tools=tools,
+                              tool_choice="auto", parallel_tool_calls=True)
+        async for _ in self.stream(request):
             pass
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
