@@ -11,13 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from emulator import api
+from emulator.assembly import start_runtime, stop_runtime
 from emulator.auth import APIKeyMiddleware
-from emulator.engine import RunEngine
 from emulator.errors import APIError
-from emulator.runtime import Runtime
-from emulator.services import Services
 from emulator.settings import Settings
-from emulator.tools import ToolRegistry, build_tools
+from emulator.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -49,29 +47,19 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        runtime = Runtime.from_settings(settings)
-        registry = tools or build_tools(runtime)
-        await registry.start()
-        engine = RunEngine(runtime, registry)
-        recovered = engine.recover_interrupted()
-        if recovered:
-            log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)
-        engine.start_background()
+        runtime = await start_runtime(app, settings, tools)
         await runtime.models.warm_up()
-        app.state.runtime = runtime
-        app.state.engine = engine
-        app.state.services = Services.build(runtime, engine)
         try:
             yield
         finally:
-            await engine.shutdown()
-            await registry.shutdown()
-            runtime.stores.db.dispose()
+            await stop_runtime(app)
 
     app = Starlette(
         routes=api.routes(),
         lifespan=lifespan,
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
+    app.state.base_settings = settings  # what /_emulator/reset starts again from
+    app.state.hosted_tools = tools
     app.add_middleware(APIKeyMiddleware, api_key=settings.api_key)
     return app

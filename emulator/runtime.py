@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from emulator.engine.events import EventHub
 from emulator.ids import Clock, IdFactory
 from emulator.llm import ModelClient
-from emulator.llm.router import ModelRouter
 from emulator.llm import scripted
+from emulator.llm.recording import ChatModel, Tape, wrap_model_client
+from emulator.llm.router import ModelRouter
 from emulator.settings import Settings
 from emulator.store import BlobStore, Database, Stores
 
@@ -20,12 +21,24 @@ class Runtime:
     ids: IdFactory
     clock: Clock
     hub: EventHub
-    models: ModelClient
+    models: ChatModel
+    tape: Tape | None = None
+    """The cassette being recorded or replayed, if any."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         stores = Stores(Database(settings.sqlalchemy_url), BlobStore(settings.files_dir))
         scripted.register(settings.scripts_dir)
-        models = ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s)
-        return cls(settings, stores, IdFactory(), Clock(), EventHub(), models)
+        tape = Tape.from_settings(settings)
+        models = wrap_model_client(ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s), tape)
+        ids, clock = _ids_and_clock(settings, stores)
+        return cls(settings, stores, ids, clock, EventHub(), models, tape)
+
+
+def _ids_and_clock(settings: Settings, stores: Stores) -> tuple[IdFactory, Clock]:
+    if not settings.deterministic:
+        return IdFactory(), Clock()
+    # Seeded counters restart with the process; salting them with what is already stored
+    # keeps a restarted server from re-issuing ids it gave out before (fresh data dir: "0").
+    return IdFactory(settings.seed, salt=str(stores.object_count())), Clock(settings.clock_start)

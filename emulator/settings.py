@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -86,6 +86,31 @@ class Settings(BaseSettings):
     """Captured stdout/stderr beyond this are cut, with a marker."""
     sandbox_max_file_bytes: int = 50 * 1024 * 1024
     """Files the code writes that are larger than this are not copied out."""
+
+    # -- record/replay and determinism --
+    record: Path | None = None
+    """Record mode: pass model calls through and write every request/response pair to this cassette."""
+    replay: Path | None = None
+    """Replay mode: answer model calls only from this cassette; a request it lacks fails the run."""
+    replay_repeats: bool = False
+    """Replay: once an identical request's recordings are used up, play its last one again."""
+    replay_tool_outputs: Literal["execute", "inject"] = "execute"
+    """Replay: run hosted tools for real and compare with the cassette, or inject the recorded outputs."""
+    deterministic: bool = False
+    """Seeded ids, a clock that moves only when told, run reads that wait for the run to settle:
+    the same requests give identical responses and event streams."""
+    seed: int = 0
+    """Seed of deterministic ids (and of hosted sandboxes)."""
+    clock_start: int = 1_735_689_600
+    """Deterministic mode: the clock's fixed time (2025-01-01T00:00:00Z)."""
+    test_controls: bool = False
+    """Allow `POST /_emulator/reset`, which deletes everything (the pytest plugin's shared server)."""
+
+    @model_validator(mode="after")
+    def _one_cassette_mode(self) -> "Settings":
+        if self.record is not None and self.replay is not None:
+            raise ValueError("choose one of record and replay, not both")
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

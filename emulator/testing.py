@@ -39,6 +39,7 @@ class EmulatorServer:
     def start(self) -> "EmulatorServer":
         env = {**os.environ, "EMULATOR_SCRIPTS_DIR": str(self.scripts_dir), "EMULATOR_LOG_LEVEL": "warning",
                **self.extra_env}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "emulator", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
@@ -75,3 +76,32 @@ class EmulatorServer:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    @property
+    def control_url(self) -> str:
+        """The test controls, outside the API (see `emulator.api.control`)."""
+        return f"http://127.0.0.1:{self.port}/_emulator"
+
+    def now(self) -> int:
+        """The server's clock (unix seconds)."""
+        return httpx.get(f"{self.control_url}/clock", headers=self._auth(), timeout=10).json()["now"]
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move a deterministic server's clock forward; runs whose deadline passed expire at once."""
+        response = httpx.post(f"{self.control_url}/clock", json={"advance_s": seconds}, headers=self._auth(),
+                              timeout=10)
+        if response.status_code != 200:
+            raise RuntimeError(response.json()["error"]["message"])
+        return response.json()["now"]
+
+    def reset(self, **changes) -> dict:
+        """Blank the server and restart it with these settings changed (needs EMULATOR_TEST_CONTROLS=1)."""
+        body = {k: str(v) if isinstance(v, Path) else v for k, v in changes.items()}
+        response = httpx.post(f"{self.control_url}/reset", json=body, headers=self._auth(), timeout=60)
+        if response.status_code != 200:
+            raise RuntimeError(response.json()["error"]["message"])
+        return response.json()
+
+    def _auth(self) -> dict[str, str]:
+        key = self.extra_env.get("EMULATOR_API_KEY")
+        return {"Authorization": f"Bearer {key}"} if key else {}

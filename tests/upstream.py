@@ -63,9 +63,8 @@ class Upstream:
             return f"data: {json.dumps(chunk)}\n\n"
 
         yield frame({"role": "assistant", "content": ""})
-        for word in (reply.get("text") or "").split(" "):
-            if word:
-                yield frame({"content": word + " "})
+        for n, word in enumerate((reply.get("text") or "").split(" ")):
+            yield frame({"content": word if n == 0 else " " + word})
         for index, call in enumerate(reply.get("tool_calls") or []):
             yield frame({"tool_calls": [{"index": index, "id": f"call_up{index}", "type": "function",
                                          "function": {"name": call["name"], "arguments": ""}}]})

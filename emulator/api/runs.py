@@ -33,7 +33,11 @@ async def list_runs(request):
 async def retrieve_run(request):
     p, runs = request.path_params, services(request).runs
     run = runs.get(p["thread_id"], p["run_id"])
-    if request.headers.get("x-stainless-poll-helper") == "true":
+    if request.app.state.runtime.settings.deterministic:
+        # Every read of a moving run waits for it to stop, so no answer depends on timing (a
+        # hand-written polling loop included); watching a run mid-flight needs real-time mode.
+        run = await runs.settled(run)
+    elif request.headers.get("x-stainless-poll-helper") == "true":
         # The SDK's poll helper: answer as soon as the run moves on, rather than after a fixed sleep.
         run = await runs.wait_for_change(run, request.app.state.runtime.settings.poll_wait_ms / 1000)
     return json_response(run, headers=_poll_headers(request))

@@ -15,6 +15,7 @@ from emulator.engine.lifecycle import ACTIVE_STATUSES, RunLifecycle
 from emulator.engine.prompt import PromptBuilder, PromptTooLong
 from emulator.engine.requests import chat_response_format, chat_tool_choice, chat_tools
 from emulator.engine.turn import TurnRecorder, TurnResult
+from emulator.ids import id_scope
 from emulator.llm import ChatRequest, Finish, ModelError
 from emulator.objects import revise
 from emulator.tools import ToolRegistry
@@ -94,6 +95,10 @@ class RunEngine:
         return run, queue
 
     async def _execute(self, run_id: str) -> None:
+        with id_scope(run_id):  # ids made while executing count within the run (deterministic mode)
+            await self._execute_scoped(run_id)
+
+    async def _execute_scoped(self, run_id: str) -> None:
         run = self._rt.stores.runs.get(run_id)
         if run is None or run.status != "queued":
             return
@@ -168,24 +173,28 @@ class RunEngine:
         step = result.tool_step
         assert step is not None
         calls: list[dict] = []
-        hosted_calls = []
         for index, draft in enumerate(result.tool_calls):
             tool = self._tools.for_function(draft.name)
-            if tool is None:
+            if tool is None:  # a function call: its deltas went out as the model wrote it
                 calls.append({"id": draft.id, "type": "function",
                               "function": {"name": draft.name, "arguments": draft.arguments, "output": None}})
+                continue
+            preview = getattr(tool, "preview", None)
+            shown = preview(draft.id, draft.arguments) if preview else None
+            if shown is not None:  # show the call (its code, say) while it runs
+                calls.append(shown)
+                step = self._save_calls(step, calls)
+                self._publish_call_delta(run, step, {"index": index, **shown})
+            done = (await tool.execute(run, draft.id, draft.arguments)).model_dump(exclude_unset=True)
+            if shown is None:
+                calls.append(done)
+                delta = {"id": done["id"], **_call_result_delta(index, {}, done)}
             else:
-                preview = getattr(tool, "preview", None)
-                calls.append(preview(draft.id, draft.arguments) if preview else
-                             {"id": draft.id, "type": tool.type, tool.type: {}})
-                hosted_calls.append((index, tool, draft))
-        step = self._save_calls(step, calls)
-        for index, tool, draft in hosted_calls:
-            self._publish_call_delta(run, step, {"index": index, **calls[index]})
-            before = calls[index]
-            calls[index] = (await tool.execute(run, draft.id, draft.arguments)).model_dump(exclude_unset=True)
+                calls[index] = done
+                delta = _call_result_delta(index, shown, done)
             step = self._save_calls(step, calls)
-            self._publish_call_delta(run, step, _call_result_delta(index, before, calls[index]))
+            self._publish_call_delta(run, step, delta)
+        step = self._save_calls(step, calls)
         pending = [c for c in calls if c["type"] == "function"]
         if pending:
             required = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [

@@ -18,6 +18,10 @@ class ModelClient:
         self._router = router
         self._timeout_s = timeout_s
 
+    def routed_model(self, requested: str) -> str:
+        """The litellm model a requested name goes to (after the model map)."""
+        return self._router.route(requested)[0]
+
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         model, extra = self._router.route(request.model)
         kwargs: dict[str, Any] = {
@@ -45,7 +49,11 @@ class ModelClient:
 
     async def warm_up(self) -> None:
         """Make one tiny call through litellm, so its one-off set-up is not paid by the first run."""
-        async for _ in self.stream(ChatRequest(model="scripted/echo", messages=[{"role": "user", "content": "hi"}])):
+        # With a tool: litellm's first request with tools pays another half second of set-up.
+        tools = [{"type": "function", "function": {"name": "warm_up", "parameters": {"type": "object"}}}]
+        request = ChatRequest(model="scripted/echo", messages=[{"role": "user", "content": "hi"}], tools=tools,
+                              tool_choice="auto", parallel_tool_calls=True)
+        async for _ in self.stream(request):
             pass
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:

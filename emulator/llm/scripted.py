@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import secrets
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
@@ -71,7 +70,9 @@ class _Playback:
         for index, call in enumerate(self.turn.tool_calls):
             arguments = call.arguments_json()
             self.completion_tokens += tokens.count(call.name) + tokens.count(arguments)
-            call_id = call.id or "call_" + secrets.token_hex(12)
+            # No id unless the script gives one: the run engine then names the call from its id
+            # factory, which deterministic mode seeds.
+            call_id = call.id
             head, tail = arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]
             yield _chunk(tool_use={"id": call_id, "type": "function", "index": index,
                                    "function": {"name": call.name, "arguments": head}})

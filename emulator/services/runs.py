@@ -20,6 +20,7 @@ from emulator.services.messages import ACTIVE_RUN_STATUSES, MessageService
 from emulator.services.threads import ThreadService
 
 STEP_INCLUDES = ("step_details.tool_calls[*].file_search.results[*].content",)
+_UNSETTLED = ("queued", "in_progress", "cancelling")
 _RUN_OPTIONS = ("temperature", "top_p", "max_prompt_tokens", "max_completion_tokens", "metadata")
 
 
@@ -103,9 +104,19 @@ class RunService:
 
     async def wait_for_change(self, run: Run, timeout_s: float) -> Run:
         """For pollers: wait (briefly) until an active run changes status."""
-        if run.status in ("queued", "in_progress", "cancelling"):
+        if run.status in _UNSETTLED:
             await self._rt.hub.wait_for_change(run.id, timeout_s)
             return self._store.get(run.id) or run
+        return run
+
+    async def settled(self, run: Run) -> Run:
+        """The run once it has stopped moving (not queued, in progress or cancelling), waiting at most
+        the model timeout: deterministic mode answers reads with it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._rt.settings.model_timeout_s
+        while run.status in _UNSETTLED and (left := deadline - loop.time()) > 0:
+            await self._rt.hub.wait_for_change(run.id, left)
+            run = self._store.get(run.id) or run
         return run
 
     def submit_tool_outputs(self, thread_id: str, run_id: str, body: dict[str, Any]) -> tuple[Run, asyncio.Queue | None]:

@@ -23,3 +23,8 @@ class Stores:
         self.runs = Collection(db, schema.runs, Run)
         self.steps = Collection(db, schema.run_steps, RunStep)
         self.files = Collection(db, schema.files, FileObject)
+
+    def object_count(self) -> int:
+        """How many objects are stored, of every kind."""
+        collections = (self.assistants, self.threads, self.messages, self.runs, self.steps, self.files)
+        return sum(c.count() for c in collections)

@@ -59,6 +59,9 @@ class ToolRegistry:
         self._by_type = {t.type: t for t in tools or []}
         self._by_function = {t.function_name: t for t in tools or []}
 
+    def all(self) -> list[HostedTool]:
+        return list(self._by_type.values())
+
     def for_type(self, tool_type: str) -> HostedTool | None:
         return self._by_type.get(tool_type)
 

@@ -1,0 +1,59 @@
+"""Assembling a server: the runtime, run engine and services on the app's state, and taking them down.
+
+Used by the app's lifespan, and by `/_emulator/reset`, which starts them again on a blank data dir.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+from starlette.applications import Starlette
+
+from emulator.engine import RunEngine
+from emulator.llm.recording import MISS_LOG_NAME
+from emulator.llm.tool_recording import wrap_hosted_tools
+from emulator.runtime import Runtime
+from emulator.services import Services
+from emulator.settings import Settings
+from emulator.store.schema import metadata
+from emulator.tools import ToolRegistry, build_tools
+
+log = logging.getLogger(__name__)
+
+
+async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry | None) -> Runtime:
+    """Build the runtime, engine and services for `settings` and put them on `app.state`."""
+    runtime = Runtime.from_settings(settings)
+    registry = wrap_hosted_tools(tools or build_tools(runtime), runtime.tape, runtime.stores.blobs)
+    await registry.start()
+    app.state.registry = registry
+    engine = RunEngine(runtime, registry)
+    recovered = engine.recover_interrupted()
+    if recovered:
+        log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)
+    engine.start_background()
+    app.state.runtime = runtime
+    app.state.engine = engine
+    app.state.services = Services.build(runtime, engine)
+    return runtime
+
+
+async def stop_runtime(app: Starlette) -> None:
+    await app.state.engine.shutdown()
+    await app.state.registry.shutdown()
+    app.state.runtime.stores.db.dispose()
+
+
+async def restart_runtime(app: Starlette, settings: Settings) -> Runtime:
+    """Stop what runs, delete every object and file, and start again with `settings` (test controls)."""
+    runtime = app.state.runtime
+    await app.state.engine.shutdown()
+    await app.state.registry.shutdown()
+    with runtime.stores.db.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    runtime.stores.db.dispose()
+    shutil.rmtree(runtime.settings.files_dir, ignore_errors=True)
+    (runtime.settings.data_dir / MISS_LOG_NAME).unlink(missing_ok=True)
+    return await start_runtime(app, settings, app.state.hosted_tools)
