@@ -16,7 +16,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 extras=""
-[ "${1:-}" = "test" ] && extras="[test]"
+[ "${1:-}" = "test" ] && extras="[test,local-llm]"
 # A stamp skips the (slow) resolver when nothing the install depends on has changed.
 stamp=".venv/.installed${extras}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
