@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
             yield
         finally:
             await engine.shutdown()
+            await app.state.services.aclose()
             runtime.stores.db.dispose()
 
     app = Starlette(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from emulator.engine.events import EventHub
 from emulator.ids import Clock, IdFactory
@@ -11,6 +13,9 @@ from emulator.llm.router import ModelRouter
 from emulator.llm import scripted
 from emulator.settings import Settings
 from emulator.store import BlobStore, Database, Stores
+
+if TYPE_CHECKING:
+    from emulator.tools.file_search import FileSearch
 
 
 @dataclass
@@ -29,3 +34,10 @@ class Runtime:
         scripted.register(settings.scripts_dir)
         models = ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s)
         return cls(settings, stores, IdFactory(), Clock(), EventHub(), models)
+
+    @functools.cached_property
+    def file_search(self) -> "FileSearch":
+        """The file-search index (chunks, vectors, keyword index), made on first use."""
+        from emulator.tools.file_search import FileSearch
+
+        return FileSearch(self)

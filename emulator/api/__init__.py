@@ -2,9 +2,10 @@
 
 from starlette.routing import Mount
 
-from emulator.api import assistants, files, messages, runs, threads
+from emulator.api import assistants, files, messages, runs, threads, vector_store_files, vector_stores
 
 
 def routes() -> list:
-    v1 = [*assistants.routes, *threads.routes, *messages.routes, *runs.routes, *files.routes]
+    v1 = [*assistants.routes, *threads.routes, *messages.routes, *runs.routes, *files.routes,
+          *vector_stores.routes, *vector_store_files.routes]
     return [Mount("/v1", routes=v1)]
