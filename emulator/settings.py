@@ -88,9 +88,10 @@ class Settings(BaseSettings):
     file_search_inline_tokens: int = 4000
     """When all files a run can search hold at most this many tokens together, their full text goes into
     the prompt instead of being searched; 0 turns the inline path off."""
-    file_search_embedding_weight: float = 0.5
-    file_search_text_weight: float = 0.5
-    """Default weights of the dense (embedding) and keyword (BM25) scores in the hybrid ranking."""
+    file_search_embedding_weight: float = 0.65
+    file_search_text_weight: float = 0.35
+    """Default weights of the dense (embedding) and keyword (BM25) scores in the hybrid ranking (tuned on
+    BEIR SciFact's train queries; see bench/file_search.py)."""
     file_search_ready_timeout_s: float = 60.0
     """A run waits up to this long for files of its vector stores that are still being ingested."""
 

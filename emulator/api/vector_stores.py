@@ -7,6 +7,7 @@ from starlette.routing import Route
 from emulator.api.http import ListParams, json_response, list_response, read_json, services
 from emulator.api.validation import validate_body
 from emulator.errors import InvalidRequest
+from emulator.tools.file_search.filters import check_filter
 
 
 def poll_headers(request) -> dict[str, str]:
@@ -66,7 +67,11 @@ async def search_vector_store(request):
         body = {**body, "ranking_options": options}
     if body is None:
         return await read_json(request, "VectorStoreSearchRequest")  # raises OpenAI's bad-JSON error
+    filters = body.pop("filters", None) if isinstance(body, dict) else None
     body = validate_body(body, "VectorStoreSearchRequest")
+    if filters is not None:  # checked apart: see check_filter
+        check_filter(filters)
+        body["filters"] = filters
     page = await services(request).vector_stores.search(request.path_params["vector_store_id"], body, hybrid)
     return json_response(page)
 

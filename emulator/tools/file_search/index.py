@@ -172,8 +172,8 @@ class FileSearchIndex:
             for number, query in enumerate(queries):
                 vector = query_vectors[number] if query_vectors is not None else None
                 for key, score in self._rank(store, query, vector, limit, ranking, allowed).items():
-                    best[(store, key)] = max(score, best.get((store, key), 0.0))
-        ranked = sorted(((s, k) for k, s in best.items() if s >= ranking.score_threshold and s > 0),
+                    best[(store, key)] = max(score, best.get((store, key), -1.0))
+        ranked = sorted(((s, k) for k, s in best.items() if s >= ranking.score_threshold),
                         key=lambda item: -item[0])[:limit]
         hits = []
         for store in {k[0] for _s, k in ranked}:
