@@ -75,10 +75,13 @@ class Settings(BaseSettings):
     embedding_query_prefix: str = ""
     """Put before each search query (models such as nomic-embed-text want `search_query: `)."""
     embedding_document_prefix: str = ""
-    embedding_window_overlap_tokens: int = 32
-    """Chunks longer than the model's input are embedded as windows overlapping by this many model tokens."""
-    embedding_window_tokens: int = 2048
-    """Window size, in tiktoken tokens, for the `litellm` backend (local models use their own limit)."""
+    embedding_window_tokens: int = 128
+    """A chunk is embedded as windows of this many model tokens (at most the model's input limit), each its
+    own vector, so all of an 800-token chunk is searchable. 128 (MiniLM's training length) beat 256 on
+    SciFact's train queries and is faster."""
+    embedding_window_overlap_tokens: int = 16
+    embedding_litellm_window_tokens: int = 2048
+    """Window size, in tiktoken tokens, for the `litellm` backend."""
     embedding_threads: int = 0
     """CPU threads for local embedding; 0: all cores."""
     embedding_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "assistants-emulator")

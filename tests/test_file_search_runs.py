@@ -163,20 +163,20 @@ def test_thread_vector_store_helper_and_scope(client, script):
 
 
 def test_text_at_the_end_of_a_long_chunk_is_findable(client):
-    """MiniLM reads 256 word pieces; an 800-token chunk is embedded in windows, so its end counts too."""
-    pad = documents.filler(55, 51)  # ~700 tokens of gardening
-    answer = "The archive vault opens with the passphrase amber falcon."
+    """MiniLM reads at most 256 word pieces; an 800-token chunk holds ~1,000. Chunks are embedded as windows,
+    so the last paragraph of a full chunk is found by meaning alone (dense-only ranking)."""
+    pad = documents.filler(48, 51)  # ~690 tokens of gardening word salad
+    answer = ("The archive vault is in the basement of the old library. It opens with the passphrase amber falcon, "
+              "which only the head archivist knows.")
     store = client.vector_stores.create(name="long chunks")
     files = [named("vault.txt", f"{pad} {answer}".encode())]
     files += [named(f"other{i}.txt", f"{pad} {documents.filler(2, 60 + i)}".encode()) for i in range(4)]
     client.vector_stores.file_batches.upload_and_poll(vector_store_id=store.id, files=files)
     vault = next(f for f in client.files.list() if f.filename == "vault.txt")
-    page = list(client.vector_stores.files.content(vault.id, vector_store_id=store.id))
-    assert page[0].text.endswith("amber falcon.")
-    # One chunk holds the whole file, and the passphrase sits past the model's first 256 word pieces.
     results = client.post(f"/vector_stores/{store.id}/search", cast_to=object, body={
         "query": "how do I open the archive vault?", "max_num_results": 5,
         "ranking_options": {"hybrid_search": {"embedding_weight": 1, "text_weight": 0}}})["data"]
     assert results[0]["file_id"] == vault.id
-    assert results[0]["content"][0]["text"].startswith(pad[:50]) and answer in results[0]["content"][0]["text"]
+    text = results[0]["content"][0]["text"]
+    assert text.startswith(pad[:50]) and text.rstrip().endswith("head archivist knows.")  # one chunk: the whole file
     assert results[0]["score"] > results[1]["score"] + 0.1

@@ -2,9 +2,10 @@
 
 An embedding model reads a limited number of tokens (MiniLM: 256 word pieces),
 far fewer than an 800-token chunk holds. So a chunk is embedded as *windows*:
-consecutive model-sized pieces of its text, overlapping a little, each its own
-vector; a chunk's dense score is its best window's. Text at the end of a long
-chunk is therefore as findable as text at its start.
+consecutive pieces of its text (128 word pieces by default), overlapping a
+little, each its own vector; a chunk's dense score is its best window's. Text at
+the end of a long chunk is therefore as findable as text at its start, and a
+short fact is not drowned in the rest of its chunk.
 
 Backends (`embedding_backend`): `onnx-int8` (default) and `onnx` run the
 sentence-transformers model's encoder exported to ONNX; `torch` runs it with
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
@@ -77,7 +79,7 @@ def resolve_model_dir(name: str) -> Path:
 class OnnxEmbedder:
     """The model's encoder in ONNX Runtime, with its own tokenizer, pooling and normalization."""
 
-    def __init__(self, model_dir: Path, onnx_path: Path, *, threads: int, overlap: int,
+    def __init__(self, model_dir: Path, onnx_path: Path, *, threads: int, window: int, overlap: int,
                  document_prefix: str = "", query_prefix: str = "") -> None:
         import onnxruntime
         from tokenizers import Tokenizer
@@ -90,14 +92,18 @@ class OnnxEmbedder:
         config = _sentence_config(model_dir)
         self._pool_cls = config["pooling"] == "cls"
         self._normalize = config["normalize"]
-        self._window = config["max_seq_length"] - len(self._head) - len(self._tail)
+        self._window = min(window, config["max_seq_length"]) - len(self._head) - len(self._tail)
         self._overlap = min(overlap, self._window // 4)
         self._document_prefix = self._ids(document_prefix) if document_prefix else []
         self._query_prefix = query_prefix
+        # One thread per run, and batches run side by side on `threads` threads: on a small, shared CPU this
+        # beats splitting each matrix product across threads (which spin-wait on each other).
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="embedding") if threads > 1 else None
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def _ids(self, text: str) -> list[int]:
@@ -120,14 +126,18 @@ class OnnxEmbedder:
         return [self._document_prefix + piece for piece in pieces if piece] or [self._document_prefix]
 
     def embed(self, pieces: Sequence[list[int]], batch_size: int = 32) -> np.ndarray:
-        out = np.zeros((len(pieces), 0), dtype=np.float32)
+        if not pieces:
+            return np.zeros((0, 0), dtype=np.float32)
         # Batches of similar lengths waste little on padding.
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
-        for first in range(0, len(order), batch_size):
-            batch = order[first:first + batch_size]
-            vectors = self._run([self._head + pieces[i] + self._tail for i in batch])
-            if out.shape[1] == 0:
-                out = np.zeros((len(pieces), vectors.shape[1]), dtype=np.float32)
+        batches = [order[first:first + batch_size] for first in range(0, len(order), batch_size)]
+
+        def run(batch: list[int]) -> np.ndarray:
+            return self._run([self._head + pieces[i] + self._tail for i in batch])
+
+        results = list(self._pool.map(run, batches)) if self._pool else [run(b) for b in batches]
+        out = np.zeros((len(pieces), results[0].shape[1]), dtype=np.float32)
+        for batch, vectors in zip(batches, results):
             out[batch] = vectors
         return out
 
@@ -171,12 +181,13 @@ def _sentence_config(model_dir: Path) -> dict[str, Any]:
 class SentenceTransformerEmbedder:
     """The model run by sentence-transformers on PyTorch; windows cut with its tokenizer's offsets."""
 
-    def __init__(self, model_dir: Path, *, overlap: int, document_prefix: str = "", query_prefix: str = "") -> None:
+    def __init__(self, model_dir: Path, *, window: int, overlap: int, document_prefix: str = "",
+                 query_prefix: str = "") -> None:
         from sentence_transformers import SentenceTransformer
 
         self.signature = f"torch:{model_dir.name}"
         self._model = SentenceTransformer(str(model_dir), device="cpu")
-        self._window = int(self._model.max_seq_length or 256) - 2
+        self._window = min(window, int(self._model.max_seq_length or 256)) - 2
         self._overlap = min(overlap, self._window // 4)
         self._document_prefix, self._query_prefix = document_prefix, query_prefix
 
@@ -232,13 +243,13 @@ def load_embedder(settings: Settings) -> Embedder:
     prefixes = {"document_prefix": settings.embedding_document_prefix, "query_prefix": settings.embedding_query_prefix}
     if backend == "litellm":
         return LiteLLMEmbedder(settings.embedding_model, dict(settings.embedding_params),
-                               window_tokens=settings.embedding_window_tokens, **prefixes)
+                               window_tokens=settings.embedding_litellm_window_tokens, **prefixes)
     model_dir = resolve_model_dir(settings.embedding_model)
-    overlap = settings.embedding_window_overlap_tokens
+    windows = {"window": settings.embedding_window_tokens, "overlap": settings.embedding_window_overlap_tokens}
     if backend == "torch":
-        return SentenceTransformerEmbedder(model_dir, overlap=overlap, **prefixes)
+        return SentenceTransformerEmbedder(model_dir, **windows, **prefixes)
     from emulator.tools.file_search.onnx_export import cached_onnx_model
 
     onnx_path = cached_onnx_model(model_dir, settings.embedding_cache_dir, quantize=backend == "onnx-int8")
     threads = settings.embedding_threads or os.cpu_count() or 1
-    return OnnxEmbedder(model_dir, onnx_path, threads=threads, overlap=overlap, **prefixes)
+    return OnnxEmbedder(model_dir, onnx_path, threads=threads, **windows, **prefixes)

@@ -38,12 +38,13 @@ class Ranking:
 
 @dataclass
 class PreparedFile:
-    """A parsed and chunked file, with its window vectors once embedded."""
+    """A parsed and chunked file, cut into the embedder's windows; with their vectors once embedded."""
 
     vector_store_id: str
     file_id: str
     parsed: ParsedText
-    chunks: list[Chunk]
+    tokens: int
+    chunk_rows: list[dict]
     pieces: list = field(default_factory=list)
     chunk_of_piece: list[int] = field(default_factory=list)
     vectors: np.ndarray | None = None
@@ -82,24 +83,23 @@ class FileSearchIndex:
     # -- ingestion ---------------------------------------------------------------------------
     def prepare(self, vector_store_id: str, file_id: str, filename: str, data: bytes,
                 strategy: dict) -> PreparedFile:
-        """Parse and chunk a file (raises ParseError for files that cannot be indexed)."""
+        """Parse, chunk and cut into windows (raises ParseError for files that cannot be indexed)."""
         parsed = parse(filename, data)
         static = strategy["static"]
         chunks = chunk_text(parsed.text, static["max_chunk_size_tokens"], static["chunk_overlap_tokens"])
-        return PreparedFile(vector_store_id, file_id, parsed, chunks)
+        prepared = PreparedFile(vector_store_id, file_id, parsed, tokens.count(parsed.text),
+                                [self._chunk_row(parsed, c) for c in chunks])
+        embedder = self.embedder()
+        for chunk in chunks:
+            for piece in embedder.split(chunk.text):
+                prepared.pieces.append(piece)
+                prepared.chunk_of_piece.append(chunk.index)
+        return prepared
 
     def embed(self, files: list[PreparedFile]) -> None:
         """Compute the window vectors of several files in one pass (batching is what makes it fast)."""
-        embedder = self.embedder()
-        everything = []
-        for prepared in files:
-            prepared.pieces, prepared.chunk_of_piece = [], []
-            for chunk in prepared.chunks:
-                for piece in embedder.split(chunk.text):
-                    prepared.pieces.append(piece)
-                    prepared.chunk_of_piece.append(chunk.index)
-            everything.extend(prepared.pieces)
-        vectors = embedder.embed(everything) if everything else np.zeros((0, 0), dtype=np.float32)
+        everything = [piece for prepared in files for piece in prepared.pieces]
+        vectors = self.embedder().embed(everything) if everything else np.zeros((0, 0), dtype=np.float32)
         offset = 0
         for prepared in files:
             prepared.vectors = vectors[offset:offset + len(prepared.pieces)]
@@ -111,15 +111,13 @@ class FileSearchIndex:
         for prepared in files:
             by_store.setdefault(prepared.vector_store_id, []).append(prepared)
         for vector_store_id, group in by_store.items():
-            rows = []
-            for prepared in group:
-                self.vectors.delete_file(vector_store_id, prepared.file_id)
-                document = StoredDocument(prepared.file_id, tokens.count(prepared.parsed.text), prepared.parsed.text,
-                                          prepared.parsed.page_starts)
-                rows.append((prepared.file_id, document, [self._chunk_row(prepared.parsed, c) for c in prepared.chunks]))
+            replaced = self.records.indexed_files(vector_store_id, [p.file_id for p in group])
+            if replaced:
+                self.vectors.delete_files(vector_store_id, replaced)
+            rows = [(p.file_id, StoredDocument(p.file_id, p.tokens, p.parsed.text, p.parsed.page_starts),
+                     p.chunk_rows) for p in group]
             self.records.save_files(vector_store_id, rows)
-            for prepared in group:
-                self.vectors.add(vector_store_id, prepared.file_id, prepared.chunk_of_piece, prepared.vectors)
+            self.vectors.add(vector_store_id, [(p.file_id, p.chunk_of_piece, p.vectors) for p in group])
             with self._keyword_lock:
                 keyword = self._keyword.get(vector_store_id)
                 if keyword is not None:  # not loaded yet: it will read these chunks from the database
@@ -135,7 +133,7 @@ class FileSearchIndex:
 
     def remove_file(self, vector_store_id: str, file_id: str) -> None:
         self.records.delete_file(vector_store_id, file_id)
-        self.vectors.delete_file(vector_store_id, file_id)
+        self.vectors.delete_files(vector_store_id, [file_id])
         with self._keyword_lock:
             keyword = self._keyword.get(vector_store_id)
             if keyword is not None:

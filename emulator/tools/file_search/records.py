@@ -109,6 +109,13 @@ class Records:
             row = conn.execute(query).first()
         return None if row is None else StoredDocument(row.file_id, row.tokens, row.text, json.loads(row.page_starts))
 
+    def indexed_files(self, vector_store_id: str, file_ids: list[str]) -> list[str]:
+        """Which of these files the store already holds a document for."""
+        query = select(documents.c.file_id).where(documents.c.vector_store_id == vector_store_id,
+                                                  documents.c.file_id.in_(file_ids))
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def token_counts(self, vector_store_id: str) -> dict[str, int]:
         query = select(documents.c.file_id, documents.c.tokens).where(documents.c.vector_store_id == vector_store_id)
         with self._engine.connect() as conn:

@@ -52,25 +52,30 @@ class VectorIndex:
         self._collections[vector_store_id] = collection
         return collection
 
-    def add(self, vector_store_id: str, file_id: str, chunk_of_window: list[int], vectors: np.ndarray) -> None:
-        """Add a file's window vectors; `chunk_of_window[i]` is the chunk index of window i."""
-        if not len(vectors):
+    def add(self, vector_store_id: str, files: list[tuple[str, list[int], np.ndarray]]) -> None:
+        """Add files' window vectors: (file id, chunk index of each window, vectors), in few calls."""
+        ids, metadatas, blocks = [], [], []
+        for file_id, chunk_of_window, vectors in files:
+            seen: dict[int, int] = {}
+            for chunk in chunk_of_window:
+                window = seen[chunk] = seen.get(chunk, -1) + 1
+                ids.append(f"{file_id}:{chunk}:{window}")
+                metadatas.append({"file_id": file_id, "chunk": f"{file_id}:{chunk}"})
+            if len(vectors):
+                blocks.append(vectors)
+        if not ids:
             return
+        embeddings = np.concatenate(blocks)
         collection = self._collection(vector_store_id, create=True)
-        ids, metadatas, seen = [], [], {}
-        for chunk in chunk_of_window:
-            window = seen[chunk] = seen.get(chunk, -1) + 1
-            ids.append(f"{file_id}:{chunk}:{window}")
-            metadatas.append({"file_id": file_id, "chunk": f"{file_id}:{chunk}"})
         step = max(1, self._client().get_max_batch_size())
         for start in range(0, len(ids), step):
-            collection.add(ids=ids[start:start + step], embeddings=vectors[start:start + step],
+            collection.add(ids=ids[start:start + step], embeddings=embeddings[start:start + step],
                            metadatas=metadatas[start:start + step])
 
-    def delete_file(self, vector_store_id: str, file_id: str) -> None:
+    def delete_files(self, vector_store_id: str, file_ids: list[str]) -> None:
         collection = self._collection(vector_store_id, create=False)
-        if collection is not None:
-            collection.delete(where={"file_id": file_id})
+        if collection is not None and file_ids:
+            collection.delete(where={"file_id": {"$in": list(file_ids)}})
 
     def delete_store(self, vector_store_id: str) -> None:
         self._collections.pop(vector_store_id, None)
