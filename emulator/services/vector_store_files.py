@@ -228,19 +228,19 @@ class VectorStoreFileService:
         return JobInput(source.filename, self._rt.stores.blobs.read(job.file_id), strategy)
 
     def finish(self, done: list[tuple[IngestJob, PreparedFile]], failed: list[Failure]) -> None:
-        touched: set[str] = set()
         with self.lock:
-            wanted = [(job, p) for job, p in done if self._still_wanted(job)]
+            pending = self._pending_files([job for job, _p in done] + [f.job for f in failed])
+            wanted = [(job, p) for job, p in done if (job.vector_store_id, job.file_id) in pending]
             self._index.store([p for _job, p in wanted])
             usage: dict[str, int] = {}
             updates = []
             for job, prepared in wanted:
-                file = self._files.get_in(job.vector_store_id, job.file_id)
+                file = pending[(job.vector_store_id, job.file_id)]
                 updates.append(revise(file, status="completed", usage_bytes=prepared.usage_bytes))
                 usage[job.vector_store_id] = usage.get(job.vector_store_id, 0) + prepared.usage_bytes
             for failure in failed:
-                if self._still_wanted(failure.job):
-                    file = self._files.get_in(failure.job.vector_store_id, failure.job.file_id)
+                file = pending.get((failure.job.vector_store_id, failure.job.file_id))
+                if file is not None:
                     updates.append(revise(file, status="failed",
                                           last_error={"code": failure.code, "message": failure.message}))
             self._files.save_all(updates)
@@ -251,11 +251,15 @@ class VectorStoreFileService:
         for vector_store_id in touched:
             self._loop.call_soon_threadsafe(self._notify, vector_store_id)
 
-    def _still_wanted(self, job: IngestJob) -> bool:
-        if self._tokens.get((job.vector_store_id, job.file_id)) != job.token:
-            return False
-        file = self._files.get_in(job.vector_store_id, job.file_id)
-        return file is not None and file.status == "in_progress"
+    def _pending_files(self, jobs: list[IngestJob]) -> dict[tuple[str, str], VectorStoreFile]:
+        """The jobs' files that still wait for these very jobs (not removed, cancelled or re-added since)."""
+        current = [j for j in jobs if self._tokens.get((j.vector_store_id, j.file_id)) == j.token]
+        found = {}
+        for store_id in {j.vector_store_id for j in current}:
+            ids = [j.file_id for j in current if j.vector_store_id == store_id]
+            for file in self._files.find_in("id", ids, vector_store_id=store_id, status="in_progress"):
+                found[(store_id, file.id)] = file
+        return found
 
     def _add_usage(self, vector_store_id: str, extra: int) -> None:
         stores = self._rt.stores.vector_stores

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import Column, Engine, Index, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Engine, Index, Integer, String, Table, Text, delete, insert, select
 
-metadata = MetaData()
+from emulator.store.schema import metadata  # the emulator's tables: a data reset clears these too
 
 documents = Table(
     "file_search_documents", metadata,
@@ -73,7 +73,7 @@ class StoredDocument:
 class Records:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
+        metadata.create_all(engine, tables=[documents, chunks, calls])  # defined after the store made its own
 
     # -- documents and chunks ----------------------------------------------------------------
     def save_files(self, vector_store_id: str, files: Iterable[tuple[str, StoredDocument, list[dict]]]) -> None:
