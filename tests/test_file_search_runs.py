@@ -180,3 +180,25 @@ def test_text_at_the_end_of_a_long_chunk_is_findable(client):
     text = results[0]["content"][0]["text"]
     assert text.startswith(pad[:50]) and text.rstrip().endswith("head archivist knows.")  # one chunk: the whole file
     assert results[0]["score"] > results[1]["score"] + 0.1
+
+
+def test_streamed_run_with_file_search(client, script):
+    store = client.vector_stores.create(name="stream")
+    client.vector_stores.files.upload_and_poll(vector_store_id=store.id, file=named(
+        "ferry.txt", documents.filler(400, 71).encode() + b" The last ferry to Osmund leaves at 21:40."))
+    answer = "At 21:40 【0:0†ferry.txt】."
+    model = search_then_answer(script, ["last ferry Osmund"], answer)
+    assistant = client.beta.assistants.create(model=model, tools=[{"type": "file_search"}],
+                                              tool_resources={"file_search": {"vector_store_ids": [store.id]}})
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Last ferry?"}])
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+        events = list(stream)
+        (message,) = stream.get_final_messages()
+        run = stream.get_final_run()
+    assert run.status == "completed"
+    searched = [e.data for e in events if e.event == "thread.run.step.completed" and e.data.type == "tool_calls"]
+    assert searched[0].step_details.tool_calls[0].file_search.results[0].file_name == "ferry.txt"
+    text = message.content[0].text
+    assert text.value == answer and text.annotations[0].text == "【0:0†ferry.txt】"
+    steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id, order="asc").data
+    assert steps[0].step_details.tool_calls[0].type == "file_search"

@@ -192,7 +192,8 @@ class SentenceTransformerEmbedder:
         self._document_prefix, self._query_prefix = document_prefix, query_prefix
 
     def split(self, text: str) -> list[str]:
-        offsets = self._model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        offsets = self._model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                                        verbose=False)["offset_mapping"]
         if len(offsets) <= self._window:
             return [self._document_prefix + text]
         step = self._window - self._overlap
