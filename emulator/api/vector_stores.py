@@ -1,10 +1,8 @@
 """/v1/vector_stores and /v1/vector_stores/{id}/search"""
 
-import json
-
 from starlette.routing import Route
 
-from emulator.api.http import ListParams, json_response, list_response, read_json, services
+from emulator.api.http import ListParams, json_response, list_response, read_json, read_json_body, services
 from emulator.api.validation import validate_body
 from emulator.errors import InvalidRequest
 from emulator.tools.file_search.filters import check_filter
@@ -50,26 +48,22 @@ async def delete_vector_store(request):
 
 
 async def search_vector_store(request):
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    # `ranking_options.hybrid_search` ({embedding_weight, text_weight}), as OpenAI's Responses API takes it:
-    # not in this endpoint's schema, so it is taken out before validation.
-    hybrid = None
-    if isinstance(body, dict) and isinstance(body.get("ranking_options"), dict):
-        options = dict(body["ranking_options"])
-        hybrid = options.pop("hybrid_search", None)
-        if hybrid is not None and not isinstance(hybrid, dict):
-            raise InvalidRequest("Invalid type for 'ranking_options.hybrid_search': expected an object.",
-                                 param="ranking_options.hybrid_search", code="invalid_type")
-        body = {**body, "ranking_options": options}
-    if body is None:
-        return await read_json(request, "VectorStoreSearchRequest")  # raises OpenAI's bad-JSON error
-    filters = body.pop("filters", None) if isinstance(body, dict) else None
+    body = await read_json_body(request)
+    # Checked apart from the schema: `ranking_options.hybrid_search` ({embedding_weight, text_weight}, as
+    # OpenAI's Responses API takes it) is not in this endpoint's schema, and compound `filters` refer to
+    # themselves in a way the validator does not follow (see check_filter).
+    hybrid, filters = None, None
+    if isinstance(body, dict):
+        if isinstance(body.get("ranking_options"), dict):
+            options = dict(body["ranking_options"])
+            hybrid = options.pop("hybrid_search", None)
+            if hybrid is not None and not isinstance(hybrid, dict):
+                raise InvalidRequest("Invalid type for 'ranking_options.hybrid_search': expected an object.",
+                                     param="ranking_options.hybrid_search", code="invalid_type")
+            body = {**body, "ranking_options": options}
+        filters = body.pop("filters", None)
     body = validate_body(body, "VectorStoreSearchRequest")
-    if filters is not None:  # checked apart: see check_filter
+    if filters is not None:
         check_filter(filters)
         body["filters"] = filters
     page = await services(request).vector_stores.search(request.path_params["vector_store_id"], body, hybrid)

@@ -57,7 +57,7 @@ class VectorStoreFileService:
         now = self._rt.clock.now()
         prepared = []
         for entry in entries:
-            self._check_file(entry["file_id"])
+            self.check_file(entry["file_id"])
             strategy = resolve_strategy(entry.get("chunking_strategy"))
             prepared.append(VectorStoreFile.model_validate({
                 "id": entry["file_id"], "object": "vector_store.file", "usage_bytes": 0, "created_at": now,
@@ -74,7 +74,7 @@ class VectorStoreFileService:
             self._queue(store.id, file.id)
         return prepared
 
-    def _check_file(self, file_id: str) -> None:
+    def check_file(self, file_id: str) -> None:
         if self._rt.stores.files.get(file_id) is None:
             raise InvalidRequest(f"No file found with id '{file_id}'.", param="file_id")
 
@@ -163,7 +163,8 @@ class VectorStoreFileService:
             shared = {k: body[k] for k in ("chunking_strategy", "attributes") if k in body}
             entries = [{"file_id": file_id, **shared} for file_id in body["file_ids"]]
         for entry in entries:
-            self._check_file(entry["file_id"])
+            self.check_file(entry["file_id"])
+            resolve_strategy(entry.get("chunking_strategy"))  # checked before the batch is made
         batch = VectorStoreFileBatch.model_validate({
             "id": self._rt.ids.new("vsfb_"), "object": "vector_store.files_batch",
             "created_at": self._rt.clock.now(), "vector_store_id": store.id, "status": "in_progress",

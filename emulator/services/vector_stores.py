@@ -13,6 +13,7 @@ from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require
 from emulator.services.vector_store_files import VectorStoreFileService
+from emulator.tools.file_search.chunking import resolve_strategy
 from emulator.tools.file_search.filters import matches
 from emulator.tools.file_search.index import Ranking
 
@@ -47,7 +48,8 @@ class VectorStoreService:
             fields["expires_after"] = body["expires_after"]
             fields["expires_at"] = now + body["expires_after"]["days"] * _DAY_S
         for file_id in body.get("file_ids") or []:
-            self.files._check_file(file_id)
+            self.files.check_file(file_id)
+        resolve_strategy(body.get("chunking_strategy"))  # checked before anything is made
         store = self._store.add(VectorStore.model_validate(fields))
         entries = [{"file_id": f, **({"chunking_strategy": body["chunking_strategy"]} if "chunking_strategy" in body
                                     else {})} for f in body.get("file_ids") or []]
