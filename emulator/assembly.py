@@ -41,6 +41,7 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
 
 async def stop_runtime(app: Starlette) -> None:
     await app.state.engine.shutdown()
+    await app.state.services.aclose()
     await app.state.registry.shutdown()
     app.state.runtime.stores.db.dispose()
 
@@ -49,6 +50,7 @@ async def restart_runtime(app: Starlette, settings: Settings) -> Runtime:
     """Stop what runs, delete every object and file, and start again with `settings` (test controls)."""
     runtime = app.state.runtime
     await app.state.engine.shutdown()
+    await app.state.services.aclose()
     await app.state.registry.shutdown()
     with runtime.stores.db.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):

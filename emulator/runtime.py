@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from emulator.engine.events import EventHub
 from emulator.ids import Clock, IdFactory
@@ -12,6 +14,9 @@ from emulator.llm.recording import ChatModel, Tape, wrap_model_client
 from emulator.llm.router import ModelRouter
 from emulator.settings import Settings
 from emulator.store import BlobStore, Database, Stores
+
+if TYPE_CHECKING:
+    from emulator.tools.file_search import FileSearch
 
 
 @dataclass
@@ -34,6 +39,13 @@ class Runtime:
         models = wrap_model_client(ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s), tape)
         ids, clock = _ids_and_clock(settings, stores)
         return cls(settings, stores, ids, clock, EventHub(), models, tape)
+
+    @functools.cached_property
+    def file_search(self) -> "FileSearch":
+        """The file-search index (chunks, vectors, keyword index), made on first use."""
+        from emulator.tools.file_search import FileSearch
+
+        return FileSearch(self)
 
 
 def _ids_and_clock(settings: Settings, stores: Stores) -> tuple[IdFactory, Clock]:

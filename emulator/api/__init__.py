@@ -7,9 +7,10 @@ live under `/_emulator`.
 
 from starlette.routing import Mount
 
-from emulator.api import assistants, control, files, messages, runs, threads
+from emulator.api import assistants, control, files, messages, runs, threads, vector_store_files, vector_stores
 
 
 def routes() -> list:
-    v1 = [*assistants.routes, *threads.routes, *messages.routes, *runs.routes, *files.routes]
+    v1 = [*assistants.routes, *threads.routes, *messages.routes, *runs.routes, *files.routes,
+          *vector_stores.routes, *vector_store_files.routes]
     return [Mount("/v1", routes=v1), Mount("/openai", routes=v1), Mount("/_emulator", routes=control.routes)]

@@ -21,14 +21,18 @@ _BAD_JSON = (
 )
 
 
-async def read_json(request: Request, schema: str, *, extra_fields: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The request's JSON body, validated against the named OpenAPI request schema."""
+async def read_json_body(request: Request) -> Any:
+    """The request's JSON body, parsed but not validated ({} when empty)."""
     raw = await request.body()
     try:
-        body = json.loads(raw) if raw.strip() else {}
+        return json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest(_BAD_JSON) from None
-    return validate_body(body, schema, extra_fields=extra_fields)
+
+
+async def read_json(request: Request, schema: str, *, extra_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request's JSON body, validated against the named OpenAPI request schema."""
+    return validate_body(await read_json_body(request), schema, extra_fields=extra_fields)
 
 
 def json_response(obj: BaseModel | dict | str, status_code: int = 200, headers: dict | None = None) -> Response:

@@ -70,16 +70,18 @@ def _check_include(values: list[str]) -> None:
 
 
 async def list_steps(request):
-    _check_include(request.query_params.getlist("include[]"))
+    include = request.query_params.getlist("include[]")
+    _check_include(include)
     p = request.path_params
-    page = services(request).runs.steps_page(p["thread_id"], p["run_id"], ListParams.parse(request))
+    page = services(request).runs.steps_page(p["thread_id"], p["run_id"], ListParams.parse(request), include)
     return list_response(page)
 
 
 async def retrieve_step(request):
-    _check_include(request.query_params.getlist("include[]"))
+    include = request.query_params.getlist("include[]")
+    _check_include(include)
     p = request.path_params
-    return json_response(services(request).runs.get_step(p["thread_id"], p["run_id"], p["step_id"]))
+    return json_response(services(request).runs.get_step(p["thread_id"], p["run_id"], p["step_id"], include))
 
 
 routes = [

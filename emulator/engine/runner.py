@@ -104,6 +104,7 @@ class RunEngine:
             return
         run = self.lifecycle.transition(run, "in_progress", started_at=run.started_at or self._rt.clock.now())
         try:
+            await self._prepare_tools(run)
             await self._turns(run)
         except asyncio.CancelledError:
             if run_id in self._abandoned:  # its thread was deleted: nothing left to write to
@@ -118,6 +119,12 @@ class RunEngine:
         except Exception as exc:  # never leave a run in progress on a bug
             log.exception("run %s failed", run_id)
             self._end(run_id, lambda r: self.lifecycle.fail(r, "server_error", f"Internal error: {exc}"))
+
+    async def _prepare_tools(self, run: Run) -> None:
+        for tool in self._tools.enabled(run):
+            prepare = getattr(tool, "prepare", None)  # optional in the HostedTool protocol
+            if prepare is not None:
+                await prepare(run)
 
     async def _turns(self, run: Run) -> None:
         calls_made = sum(1 for s in self._rt.stores.steps.find(run_id=run.id) if s.usage is not None)

@@ -11,6 +11,7 @@ from emulator.services.files import FileService
 from emulator.services.messages import MessageService
 from emulator.services.runs import RunService
 from emulator.services.threads import ThreadService
+from emulator.services.vector_stores import VectorStoreService
 
 
 @dataclass
@@ -20,12 +21,17 @@ class Services:
     messages: MessageService
     runs: RunService
     files: FileService
+    vector_stores: VectorStoreService
 
     @classmethod
     def build(cls, rt: Runtime, engine: RunEngine) -> "Services":
-        files = FileService(rt)
-        messages = MessageService(rt)
-        threads = ThreadService(rt, messages, engine)
-        assistants = AssistantService(rt)
+        vector_stores = VectorStoreService(rt)
+        files = FileService(rt, on_delete=vector_stores.files.remove_everywhere)
+        messages = MessageService(rt, vector_stores)
+        threads = ThreadService(rt, messages, engine, vector_stores)
+        assistants = AssistantService(rt, vector_stores)
         runs = RunService(rt, engine, assistants, threads, messages)
-        return cls(assistants, threads, messages, runs, files)
+        return cls(assistants, threads, messages, runs, files, vector_stores)
+
+    async def aclose(self) -> None:
+        await self.vector_stores.aclose()

@@ -15,11 +15,19 @@ _EDITABLE = ("model", "name", "description", "instructions", "tools", "tool_reso
 
 
 class AssistantService:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, vector_stores=None) -> None:
         self._rt = rt
         self._store = rt.stores.assistants
+        self._vector_stores = vector_stores
+
+    def _resolved(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body with `tool_resources.file_search.vector_stores` helpers made into vector stores."""
+        if self._vector_stores is None or "tool_resources" not in body:
+            return body
+        return {**body, "tool_resources": self._vector_stores.resolve_tool_resources(body["tool_resources"])}
 
     def create(self, body: dict[str, Any]) -> Assistant:
+        body = self._resolved(body)
         assistant = Assistant.model_validate({
             "id": self._rt.ids.new("asst_"), "object": "assistant", "created_at": self._rt.clock.now(),
             "name": None, "description": None, "instructions": None, "tools": [], "tool_resources": {},
@@ -33,6 +41,7 @@ class AssistantService:
 
     def update(self, assistant_id: str, body: dict[str, Any]) -> Assistant:
         assistant = self.get(assistant_id)
+        body = self._resolved(body)
         return self._store.save(revise(assistant, **{k: v for k, v in body.items() if k in _EDITABLE}))
 
     def delete(self, assistant_id: str) -> AssistantDeleted:

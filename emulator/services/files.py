@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from openai.types import FileDeleted, FileObject
 
 from emulator.errors import InvalidRequest
@@ -12,9 +14,10 @@ PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 
 
 class FileService:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, on_delete: Callable[[str], None] | None = None) -> None:
         self._rt = rt
         self._store = rt.stores.files
+        self._on_delete = on_delete
 
     def create(self, filename: str, data: bytes, purpose: str) -> FileObject:
         if purpose not in PURPOSES and purpose != "assistants_output":
@@ -37,6 +40,8 @@ class FileService:
 
     def delete(self, file_id: str) -> FileDeleted:
         self.get(file_id)
+        if self._on_delete is not None:  # e.g. take it out of the vector stores that hold it
+            self._on_delete(file_id)
         self._store.remove(file_id)
         self._rt.stores.blobs.delete(file_id)
         return FileDeleted(id=file_id, object="file", deleted=True)

@@ -28,9 +28,10 @@ def content_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class MessageService:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, vector_stores=None) -> None:
         self._rt = rt
         self._store = rt.stores.messages
+        self._vector_stores = vector_stores
 
     def active_run_id(self, thread_id: str) -> str | None:
         runs = self._rt.stores.runs.find_in("status", ACTIVE_RUN_STATUSES, thread_id=thread_id)
@@ -40,7 +41,7 @@ class MessageService:
         return require(self._rt.stores.threads, thread_id, "thread")
 
     def create(self, thread_id: str, body: dict[str, Any], *, check_active_run: bool = True) -> Message:
-        self._thread(thread_id)
+        thread = self._thread(thread_id)
         if check_active_run and (run_id := self.active_run_id(thread_id)):
             raise InvalidRequest(f"Can't add messages to {thread_id} while a run {run_id} is active.")
         self._check_files(body)
@@ -52,7 +53,12 @@ class MessageService:
             "metadata": body.get("metadata") or {}, "status": "completed", "completed_at": now,
             "incomplete_at": None, "incomplete_details": None,
         })
-        return self._store.add(message)
+        self._store.add(message)
+        searchable = [a["file_id"] for a in body.get("attachments") or []
+                      if any(t.get("type") == "file_search" for t in a.get("tools") or [])]
+        if searchable and self._vector_stores is not None:  # as OpenAI: into the thread's vector store
+            self._vector_stores.attach_to_thread(thread, searchable)
+        return message
 
     def _check_files(self, body: dict[str, Any]) -> None:
         content = body["content"]

@@ -18,8 +18,10 @@ from emulator.services.assistants import AssistantService
 from emulator.services.common import page_of
 from emulator.services.messages import ACTIVE_RUN_STATUSES, MessageService
 from emulator.services.threads import ThreadService
+from emulator.store import Page
 
-STEP_INCLUDES = ("step_details.tool_calls[*].file_search.results[*].content",)
+SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+STEP_INCLUDES = (SEARCH_CONTENT,)
 _UNSETTLED = ("queued", "in_progress", "cancelling")
 _RUN_OPTIONS = ("temperature", "top_p", "max_prompt_tokens", "max_completion_tokens", "metadata")
 
@@ -140,13 +142,30 @@ class RunService:
         return self._engine.submit_tool_outputs(run, outputs, stream=bool(body.get("stream")))
 
     # -- steps ---------------------------------------------------------------------------------
-    def get_step(self, thread_id: str, run_id: str, step_id: str) -> RunStep:
+    def get_step(self, thread_id: str, run_id: str, step_id: str, include: list[str] = ()) -> RunStep:
         self.get(thread_id, run_id)
         step = self._rt.stores.steps.get(step_id)
         if step is None or step.run_id != run_id:
             raise NotFound.object("run step", step_id)
-        return step
+        return self._with_search_content(step) if SEARCH_CONTENT in include else step
 
-    def steps_page(self, thread_id: str, run_id: str, params):
+    def steps_page(self, thread_id: str, run_id: str, params, include: list[str] = ()):
         self.get(thread_id, run_id)
-        return page_of(self._rt.stores.steps, params, run_id=run_id)
+        page = page_of(self._rt.stores.steps, params, run_id=run_id)
+        if SEARCH_CONTENT in include:
+            documents = [self._with_search_content(RunStep.model_validate_json(d)).model_dump_json(exclude_unset=True)
+                         for d in page.documents]
+            page = Page(page.ids, documents, page.has_more)
+        return page
+
+    def _with_search_content(self, step: RunStep) -> RunStep:
+        """The step with the text of its file_search results (kept aside, given only when asked for)."""
+        if step.step_details.type != "tool_calls":
+            return step
+        calls = [c.model_dump(exclude_unset=True) for c in step.step_details.tool_calls]
+        for call in calls:
+            if call["type"] == "file_search":
+                texts = self._rt.file_search.result_texts(call["id"])
+                for result, text in zip(call["file_search"].get("results") or [], texts):
+                    result["content"] = [{"type": "text", "text": text}]
+        return revise(step, step_details={"type": "tool_calls", "tool_calls": calls})

@@ -14,16 +14,22 @@ from emulator.services.messages import MessageService
 
 
 class ThreadService:
-    def __init__(self, rt: Runtime, messages: MessageService, engine: RunEngine) -> None:
+    def __init__(self, rt: Runtime, messages: MessageService, engine: RunEngine, vector_stores=None) -> None:
         self._rt = rt
         self._engine = engine
         self._store = rt.stores.threads
         self._messages = messages
+        self._vector_stores = vector_stores
+
+    def _tool_resources(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`tool_resources`, with `file_search.vector_stores` helpers made into vector stores."""
+        resources = body.get("tool_resources") or {}
+        return self._vector_stores.resolve_tool_resources(resources) if self._vector_stores else resources
 
     def create(self, body: dict[str, Any]) -> Thread:
         thread = Thread.model_validate({
             "id": self._rt.ids.new("thread_"), "object": "thread", "created_at": self._rt.clock.now(),
-            "metadata": body.get("metadata") or {}, "tool_resources": body.get("tool_resources") or {},
+            "metadata": body.get("metadata") or {}, "tool_resources": self._tool_resources(body),
         })
         self._store.add(thread)
         try:
@@ -32,7 +38,7 @@ class ThreadService:
         except Exception:
             self.delete(thread.id)  # all or nothing: a bad message leaves no half-made thread
             raise
-        return thread
+        return self.get(thread.id)  # as stored: attachments may have given it a vector store
 
     def get(self, thread_id: str) -> Thread:
         return require(self._store, thread_id, "thread")
@@ -40,6 +46,8 @@ class ThreadService:
     def update(self, thread_id: str, body: dict[str, Any]) -> Thread:
         thread = self.get(thread_id)
         fields = {k: v for k, v in body.items() if k in ("metadata", "tool_resources")}
+        if "tool_resources" in fields:
+            fields["tool_resources"] = self._tool_resources(fields)
         return self._store.save(revise(thread, **fields)) if fields else thread
 
     def delete(self, thread_id: str) -> ThreadDeleted:

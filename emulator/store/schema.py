@@ -6,7 +6,7 @@ cursors use: `created_at` has one-second resolution.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -29,3 +29,18 @@ messages = _resource("messages", "thread_id", "run_id")
 runs = _resource("runs", "thread_id", "status")
 run_steps = _resource("run_steps", "thread_id", "run_id")
 files = _resource("files", "purpose")
+vector_stores = _resource("vector_stores", "status")
+vector_store_file_batches = _resource("vector_store_file_batches", "vector_store_id")
+# A file can be in several vector stores under the same id, so its rows are keyed by (store, file).
+vector_store_files = Table(
+    "vector_store_files",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, index=True),
+    Column("created_at", Integer, nullable=False),
+    Column("vector_store_id", String(64), nullable=False, index=True),
+    Column("status", String(64), index=True),
+    Column("batch_id", String(64), index=True),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("vector_store_id", "id"),
+)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from openai.types import FileObject
+from openai.types import FileObject, VectorStore
 from openai.types.beta import Assistant, Thread
 from openai.types.beta.threads import Message, Run
 from openai.types.beta.threads.runs import RunStep
+from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch
 
 from emulator.store import schema
 from emulator.store.blobs import BlobStore
 from emulator.store.collection import Collection
 from emulator.store.database import Database
+from emulator.store.vector_store_files import VectorStoreFileCollection
 
 
 class Stores:
@@ -23,6 +25,9 @@ class Stores:
         self.runs = Collection(db, schema.runs, Run)
         self.steps = Collection(db, schema.run_steps, RunStep)
         self.files = Collection(db, schema.files, FileObject)
+        self.vector_stores = Collection(db, schema.vector_stores, VectorStore)
+        self.vector_store_files = VectorStoreFileCollection(db, schema.vector_store_files, VectorStoreFile)
+        self.vector_store_file_batches = Collection(db, schema.vector_store_file_batches, VectorStoreFileBatch)
 
     def object_count(self) -> int:
         """How many objects are stored, of every kind."""

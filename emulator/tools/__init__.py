@@ -53,6 +53,9 @@ class HostedTool(Protocol):
     def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
         """Turn markers in the assistant's final text into annotations; return it unchanged if none."""
 
+    # Optional: `async def prepare(self, run: Run) -> None`, awaited before the run's model calls start
+    # (file_search waits there for files still being indexed).
+
 
 class ToolRegistry:
     def __init__(self, tools: list[HostedTool] | None = None) -> None:
@@ -93,6 +96,7 @@ class ToolRegistry:
 def build_tools(rt: "Runtime") -> ToolRegistry:
     """The hosted tools this server offers. Each tool package adds its line here."""
     from emulator.tools.code_interpreter import CodeInterpreterTool, SandboxManager
+    from emulator.tools.file_search import FileSearchTool
 
-    tools: list[HostedTool] = [CodeInterpreterTool(rt, SandboxManager(rt.settings))]
+    tools: list[HostedTool] = [CodeInterpreterTool(rt, SandboxManager(rt.settings)), FileSearchTool(rt)]
     return ToolRegistry(tools)
