@@ -61,3 +61,27 @@ def test_code_interpreter_over_uploaded_csv(server, client, script):
         assert "Illinois had the most bank failures (3)." in reply
     finally:
         analyst.delete_assistant()
+
+
+def test_file_search_over_a_vector_store(server, client, script):
+    import documents
+    from test_file_search_runs import named
+
+    fact = "The Harbor Street branch closed on 14 March 2023 after its reserves fell below the legal minimum."
+    store = client.vector_stores.create(name="Bank reports")
+    batch = client.vector_stores.file_batches.upload_and_poll(vector_store_id=store.id, files=[
+        named("report.txt", (documents.filler(400, 21) + " " + fact + " " + documents.filler(400, 22)).encode()),
+        named("other.txt", documents.filler(800, 23).encode())])
+    assert batch.file_counts.completed == 2
+    answer = "It closed on 14 March 2023【0:0†report.txt】."
+    model = script({"tool_calls": [{"name": "file_search", "arguments": {"queries": ["Harbor Street branch closed"]}}]},
+                   {"when": {"role": "tool", "contains": "Harbor Street"}, "text": answer})
+    researcher = agent(server, model, {"tools": [{"type": "file_search"}],
+                                       "tool_resources": {"file_search": {"vector_store_ids": [store.id]}}},
+                       name="researcher_fs")
+    try:
+        reply = converse(researcher, "When did the Harbor Street branch close?").strip()
+        # GPTAssistantAgent turns each file_citation annotation into a numbered footnote marker.
+        assert reply == "It closed on 14 March 2023 [0]."
+    finally:
+        researcher.delete_assistant()
