@@ -14,6 +14,7 @@ import secrets
 import time
 from pathlib import Path
 
+from emulator.sandbox_seed import sandbox_prelude
 from emulator.settings import Settings
 from emulator.tools.code_interpreter.docker import DockerError, docker, engine_available
 from emulator.tools.code_interpreter.image import ensure_image, image_exists, image_tag
@@ -82,6 +83,8 @@ class SandboxManager:
             if session is not None and session.alive:
                 return session, None
             session = await self._take_pristine()
+            if prelude := sandbox_prelude(self._settings):  # deterministic mode: seed random and numpy
+                await session.execute(prelude, self._settings.sandbox_exec_timeout_s)
             self._sessions[thread_id] = session
             note = None
             if thread_id in self._lost_state:

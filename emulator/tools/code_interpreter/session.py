@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emulator.sandbox_seed import sandbox_env
 from emulator.settings import Settings
 from emulator.tools.code_interpreter.docker import DockerError, docker, docker_path
 
@@ -45,7 +46,9 @@ def run_arguments(settings: Settings, name: str, labels: dict[str, str], host_di
             "--user", f"{SANDBOX_UID}:{SANDBOX_UID}",
             "--memory", settings.sandbox_memory, "--memory-swap", settings.sandbox_memory,
             "--cpus", str(settings.sandbox_cpus), "--pids-limit", str(settings.sandbox_pids_limit),
-            "-e", "PYTHONHASHSEED=0", "-v", f"{host_dir}:/mnt/data:rw"]
+            "-v", f"{host_dir}:/mnt/data:rw"]
+    for key, value in {"PYTHONHASHSEED": "0", **sandbox_env(settings)}.items():
+        args += ["-e", f"{key}={value}"]
     for key, value in labels.items():
         args += ["--label", f"{key}={value}"]
     return [*args, image]
