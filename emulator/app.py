@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 
 from emulator import api
 from emulator.assembly import start_runtime, stop_runtime
+from emulator.api.v1compat import V1CompatMiddleware
 from emulator.auth import APIKeyMiddleware
 from emulator.errors import APIError
 from emulator.settings import Settings
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None, tools: ToolRegistry | None = No
     )
     app.state.base_settings = settings  # what /_emulator/reset starts again from
     app.state.hosted_tools = tools
+    app.add_middleware(V1CompatMiddleware)  # inside the key check: v1 requests need the key too
     app.add_middleware(APIKeyMiddleware, api_key=settings.api_key)
     return app
