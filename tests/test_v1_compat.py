@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import httpx
@@ -180,3 +181,43 @@ def test_v2_requests_are_unaffected(v2):
     rejected = v2.post("/assistants", json={"model": "gpt-4o", "tools": [{"type": "retrieval"}]})
     assert rejected.status_code == 400
     assert v2.get(f"/assistants/{created['id']}/files").status_code == 404  # no such URL in v2
+
+
+def test_streamed_run_events_are_in_v1_shape(v1, client, script):
+    file_id = upload(client, "kestrel.txt", FACT)
+    model = script({"tool_calls": [{"name": "file_search", "arguments": {"queries": ["Kestrel budget"]}}]},
+                   {"when": {"role": "tool"}, "text": "3.1 million dollars."})
+    assistant = ok(v1.post("/assistants", json={"model": model, "tools": [{"type": "retrieval"}],
+                                                "file_ids": [file_id]}))
+    events = []
+    with v1.stream("POST", "/threads/runs", json={
+            "assistant_id": assistant["id"], "stream": True,
+            "thread": {"messages": [{"role": "user", "content": "Budget?"}]}}) as response:
+        assert response.status_code == 200
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and line[6:].startswith("{"):
+                events.append((event, json.loads(line[6:])))
+    names = [name for name, _ in events]
+    assert "thread.run.completed" in names
+    for name, data in events:
+        if name.startswith("thread.run.step") and name != "thread.run.step.delta":
+            for call in (data.get("step_details") or {}).get("tool_calls") or []:
+                assert call["type"] == "retrieval"
+        if name.startswith("thread.run.") and not name.startswith("thread.run.step"):
+            assert data["tools"] == [{"type": "retrieval"}] and data["file_ids"] == [file_id]
+        if name in ("thread.message.created", "thread.message.completed"):
+            assert "file_ids" in data and "attachments" not in data
+    assert any(call["type"] == "retrieval" for name, data in events if name == "thread.run.step.completed"
+               for call in data["step_details"].get("tool_calls") or [])
+
+
+def test_azure_prefix_and_assistant_without_tools(server, client):
+    file_id = upload(client, "plain.txt", FACT)
+    with httpx.Client(base_url=server.base_url.replace("/v1", "/openai"), timeout=60,
+                      headers={"OpenAI-Beta": "assistants=v1", "api-key": "x"}) as azure:
+        created = ok(azure.post("/assistants", json={"model": "gpt-4o", "file_ids": [file_id]}))
+        assert created["file_ids"] == [file_id] and created["tools"] == []
+        assert [f["id"] for f in ok(azure.get(f"/assistants/{created['id']}/files"))["data"]] == [file_id]

@@ -53,7 +53,7 @@ class V1CompatMiddleware:
             if method == "POST":
                 body = await _read_body(receive)
                 body = _rewrite_request(services, path, body)
-                receive = _replay(body)
+                receive = _replay(body, receive)
         except APIError as exc:
             return await _send_json(send, exc.status_code, exc.body())
         await self.app(scope, receive, _ResponseRewriter(send, services))
@@ -69,13 +69,14 @@ async def _read_body(receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes):
+def _replay(body: bytes, original):
+    """The rewritten body once, then the client's own messages (a streamed response waits on its disconnect)."""
     sent = False
 
     async def receive():
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await original()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
     return receive
