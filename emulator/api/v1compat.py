@@ -14,6 +14,9 @@ import logging
 import re
 from typing import Any
 
+from starlette.requests import Request
+
+from emulator.api.http import ListParams
 from emulator.errors import APIError, InvalidRequest, MethodNotAllowed, NotFound
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ class V1CompatMiddleware:
         try:
             services = scope["app"].state.services
             if (m := _ASSISTANT_FILES.match(path)) or (m := _MESSAGE_FILES.match(path)):
-                query = _query(scope)
+                query = ListParams.parse(Request(scope))
                 body = await _read_body(receive) if method == "POST" else b""
                 status, obj = _files_endpoint(services, method, {**m.groupdict(), "path": scope["path"]}, body, query)
                 return await _send_json(send, status, obj)
@@ -80,11 +83,6 @@ def _replay(body: bytes, original):
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
     return receive
-
-
-def _query(scope) -> dict[str, str]:
-    from urllib.parse import parse_qsl
-    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
 
 
 def _rewrite_request(services, path: str, raw: bytes) -> bytes:
@@ -134,10 +132,7 @@ def _assistant_request(services, body: dict, assistant_id: str | None) -> dict:
         body["tools"] = _tools_v2(body["tools"])
     if file_ids is None:
         return body
-    if len(file_ids) > 20:
-        raise InvalidRequest(f"Invalid 'file_ids': array too long. Expected an array with maximum length 20, "
-                             f"but got an array with length {len(file_ids)} instead.", param="file_ids",
-                             code="array_above_max_length")
+    _check_length(file_ids, "file_ids", 20)
     current = services.assistants.get(assistant_id) if assistant_id else None
     tools = body.get("tools") if "tools" in body else [t.model_dump() for t in current.tools] if current else []
     types = {t.get("type") for t in tools or [] if isinstance(t, dict)}
@@ -159,18 +154,18 @@ def _assistant_request(services, body: dict, assistant_id: str | None) -> dict:
     return body
 
 
-def _attachments(file_ids: list[str]) -> list[dict]:
-    return [{"file_id": f, "tools": [{"type": "file_search"}, {"type": "code_interpreter"}]} for f in file_ids]
+def _check_length(file_ids: list[str], param: str, most: int) -> None:
+    if len(file_ids) > most:
+        raise InvalidRequest(f"Invalid '{param}': array too long. Expected an array with maximum length {most}, "
+                             f"but got an array with length {len(file_ids)} instead.", param=param,
+                             code="array_above_max_length")
 
 
 def _message_request(body: dict, param: str = "file_ids") -> None:
-    file_ids = _file_ids(body, param)
-    if file_ids:
-        if len(file_ids) > 10:
-            raise InvalidRequest(f"Invalid '{param}': array too long. Expected an array with maximum length 10, "
-                                 f"but got an array with length {len(file_ids)} instead.", param=param,
-                                 code="array_above_max_length")
-        body["attachments"] = _attachments(file_ids)
+    if file_ids := _file_ids(body, param):
+        _check_length(file_ids, param, 10)
+        body["attachments"] = [{"file_id": f, "tools": [{"type": "file_search"}, {"type": "code_interpreter"}]}
+                               for f in file_ids]
 
 
 def _message_list(messages, param: str) -> None:
@@ -317,24 +312,19 @@ def _step_v1(obj: dict) -> dict:
 
 
 # -- /assistants/{id}/files and /threads/{t}/messages/{m}/files -------------------------------------
-def _files_endpoint(services, method: str, ids: dict, raw: bytes, query: dict) -> tuple[int, dict]:
+def _files_endpoint(services, method: str, ids: dict, raw: bytes, query: ListParams) -> tuple[int, dict]:
     if ids.get("aid"):
-        try:
-            return _assistant_files(services, method, ids["aid"], ids.get("fid"), raw, query)
-        except MethodNotAllowed:
-            raise _bad_method(method, ids) from None
+        return _assistant_files(services, method, ids, raw, query)
     if method != "GET":
         raise _bad_method(method, ids)
     message = services.messages.get(ids["tid"], ids["mid"])
     files = [{"id": f, "object": "thread.message.file", "created_at": message.created_at, "message_id": message.id}
              for f in dict.fromkeys(a.file_id for a in message.attachments or [])]
-    if ids.get("fid"):
-        return 200, _one(files, ids["fid"], "message file")
-    return 200, _listed(files, query)
+    return 200, (_one(files, ids["fid"], "message file") if ids.get("fid") else _listed(files, query))
 
 
-def _bad_method(method: str, ids: dict):
-    return MethodNotAllowed(f"Invalid method for URL ({method} {ids.get('path', 'files endpoint')}).")
+def _bad_method(method: str, ids: dict) -> MethodNotAllowed:
+    return MethodNotAllowed(f"Invalid method for URL ({method} {ids['path']}).")
 
 
 def _stores(services):
@@ -348,36 +338,24 @@ def _one(files: list[dict], file_id: str, kind: str) -> dict:
     raise NotFound.object(kind, file_id)
 
 
-def _listed(files: list[dict], query: dict) -> dict:
-    try:
-        limit = int(query.get("limit", 20))
-    except ValueError:
-        raise InvalidRequest("Invalid type for 'limit': expected an integer, but got a string instead.",
-                             param="limit", code="invalid_type") from None
-    if not 1 <= limit <= 100:
-        raise InvalidRequest(f"Invalid 'limit': expected a value between 1 and 100, but got {limit} instead.",
-                             param="limit", code="invalid_value")
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise InvalidRequest(f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order",
-                             code="invalid_value")
+def _listed(files: list[dict], params: ListParams) -> dict:
+    """One page of a list made here, paged as the routes page theirs."""
+    query, order, limit = {"after": params.after, "before": params.before}, params.order, params.limit
     files = files if order == "asc" else files[::-1]
     ids = [f["id"] for f in files]
     for param in ("after", "before"):
         if query.get(param) and query[param] not in ids:
             raise InvalidRequest(f"No object found with id '{query[param]}' to list {param}.", param=param)
-    if query.get("after"):
-        files = files[ids.index(query["after"]) + 1:]
-    if query.get("before"):
-        files = files[:[f["id"] for f in files].index(query["before"])] if query["before"] in [
-            f["id"] for f in files] else []
+    start = ids.index(query["after"]) + 1 if query.get("after") else 0
+    end = ids.index(query["before"]) if query.get("before") else len(files)
+    files = files[start:max(start, end)]
     page = files[:limit]
     return {"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
             "last_id": page[-1]["id"] if page else None, "has_more": len(files) > limit}
 
 
-def _assistant_files(services, method: str, assistant_id: str, file_id: str | None, raw: bytes,
-                     query: dict) -> tuple[int, dict]:
+def _assistant_files(services, method: str, ids: dict, raw: bytes, query: ListParams) -> tuple[int, dict]:
+    assistant_id, file_id = ids["aid"], ids.get("fid")
     assistant = services.assistants.get(assistant_id)
     rt = services.assistants._rt
     resources = assistant.tool_resources.model_dump(exclude_none=True) if assistant.tool_resources else {}
@@ -431,7 +409,7 @@ def _assistant_files(services, method: str, assistant_id: str, file_id: str | No
                 services.vector_stores.files.delete(store_id, file_id)
         services.assistants.update(assistant_id, {"tool_resources": resources})
         return 200, {"id": file_id, "object": "assistant.file.deleted", "deleted": True}
-    raise MethodNotAllowed("")
+    raise _bad_method(method, ids)
 
 
 async def _send_json(send, status: int, obj: dict) -> None:
