@@ -56,6 +56,15 @@ def docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
     return out.getvalue()
 
 
+def build_embedding_model() -> None:
+    """The model's first use exports it to ONNX (tens of seconds on a busy machine, once per machine).
+    Doing it before a server needs it keeps that time out of runs waiting for ingestion."""
+    from emulator.settings import Settings
+    from emulator.tools.file_search.embedding import load_embedder
+
+    load_embedder(Settings())
+
+
 def corrupt_pdf() -> bytes:
     """Starts like a PDF, then is garbage: no objects, no cross-reference table, no end marker."""
     return b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(random.Random(7).randrange(256) for _ in range(2048))

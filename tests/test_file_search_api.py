@@ -13,6 +13,11 @@ PDF_FACT = "The Zephyr reactor cools its core with liquid sodium at 550 degrees 
 DOCX_FACT = "Quarterly revenue of the Lumen bakery chain rose to 4.2 million euros, driven by sourdough sales."
 
 
+@pytest.fixture(scope="module", autouse=True)
+def embedding_model_built():
+    documents.build_embedding_model()
+
+
 def named(name: str, data: bytes) -> io.BytesIO:
     stream = io.BytesIO(data)
     stream.name = name

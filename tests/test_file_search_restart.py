@@ -5,8 +5,15 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
+
 import documents
 from test_wire_shapes import Raw
+
+
+@pytest.fixture(scope="module", autouse=True)
+def embedding_model_built():
+    documents.build_embedding_model()
 
 
 def named(name: str, data: bytes) -> io.BytesIO:

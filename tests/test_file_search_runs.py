@@ -5,10 +5,17 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 import documents
 
 PAPER_FACT = ("Our model, the Spline Transformer, reaches a BLEU score of 41.7 on the WMT English-German "
               "benchmark by replacing softmax attention with cubic spline kernels.")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def embedding_model_built():
+    documents.build_embedding_model()
 
 
 def named(name: str, data: bytes) -> io.BytesIO:

@@ -123,7 +123,7 @@ class VectorStoreService:
                                        ranking, lambda _store: allowed)
         self.touch(vector_store_id)
         return {"object": "vector_store.search_results.page", "search_query": queries,
-                "data": [self._result(vector_store_id, hit) for hit in hits], "has_more": False, "next_page": None}
+                "data": self._results(vector_store_id, hits), "has_more": False, "next_page": None}
 
     def ranking(self, hybrid: dict | None, score_threshold: float) -> Ranking:
         settings = self._rt.settings
@@ -135,12 +135,14 @@ class VectorStoreService:
                                      "and not both zero.", param="ranking_options.hybrid_search")
         return Ranking(weights[0], weights[1], score_threshold)
 
-    def _result(self, vector_store_id: str, hit) -> dict[str, Any]:
-        file = self._rt.stores.files.get(hit.chunk.file_id)
-        attached = self._rt.stores.vector_store_files.get_in(vector_store_id, hit.chunk.file_id)
-        return {"file_id": hit.chunk.file_id, "filename": file.filename if file else "",
-                "score": round(hit.score, 6), "attributes": (attached.attributes if attached else None) or {},
-                "content": [{"type": "text", "text": hit.chunk.text}]}
+    def _results(self, vector_store_id: str, hits) -> list[dict[str, Any]]:
+        file_ids = list({hit.chunk.file_id for hit in hits})
+        names = {f.id: f.filename for f in self._rt.stores.files.find_in("id", file_ids)}
+        attributes = {f.id: f.attributes for f in self._rt.stores.vector_store_files.find_in(
+            "id", file_ids, vector_store_id=vector_store_id)}
+        return [{"file_id": hit.chunk.file_id, "filename": names.get(hit.chunk.file_id, ""),
+                 "score": round(hit.score, 6), "attributes": attributes.get(hit.chunk.file_id) or {},
+                 "content": [{"type": "text", "text": hit.chunk.text}]} for hit in hits]
 
     # -- tool_resources helpers ---------------------------------------------------------------------
     def resolve_tool_resources(self, resources: dict[str, Any] | None) -> dict[str, Any]:

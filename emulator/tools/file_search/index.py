@@ -181,25 +181,34 @@ class FileSearchIndex:
 
     def _rank(self, store: str, query: str, vector: np.ndarray | None, limit: int, ranking: Ranking,
               allowed: set[str] | None) -> dict[str, float]:
-        """Chunk key -> hybrid score in [0, 1] for one query in one store."""
+        """The best `limit` chunks for one query in one store: chunk key -> hybrid score in [0, 1]."""
         pool = max(4 * limit, 50)
         dense: dict[str, float] = {}
+        floor: float | None = None
         if vector is not None:
-            dense = self.vectors.nearest_chunks(store, vector, pool, allowed)
+            dense, floor = self.vectors.nearest_chunks(store, vector, pool, allowed)
         keyword: dict[str, float] = {}
         if ranking.text_weight > 0:
             accept = None if allowed is None else (lambda key: key.rpartition(":")[0] in allowed)
             keyword = dict(self._keyword_index(store).search(terms(query), pool, accept))
-        if vector is not None and keyword:
-            missing = [k for k in keyword if k not in dense]
-            dense.update(self.vectors.chunk_similarities(store, vector, missing))
         top_keyword = max(keyword.values(), default=0.0) or 1.0
         total = ranking.embedding_weight + ranking.text_weight
-        return {
-            key: (ranking.embedding_weight * min(1.0, max(0.0, dense.get(key, 0.0)))
-                  + ranking.text_weight * keyword.get(key, 0.0) / top_keyword) / total
-            for key in set(dense) | set(keyword)
-        }
+
+        def mix(similarity: float, bm25: float) -> float:
+            return (ranking.embedding_weight * min(1.0, max(0.0, similarity))
+                    + ranking.text_weight * bm25 / top_keyword) / total
+
+        scores = {key: mix(similarity, keyword.get(key, 0.0)) for key, similarity in dense.items()}
+        missing = [key for key in keyword if key not in dense]
+        if missing and floor is not None:
+            # A keyword match the dense search did not return is no closer to the query than the farthest
+            # window it did return (`floor`): fetch the true similarity only where that could matter.
+            cutoff = sorted(scores.values(), reverse=True)[limit - 1] if len(scores) >= limit else -1.0
+            dense.update(self.vectors.chunk_similarities(
+                store, vector, [key for key in missing if mix(floor, keyword[key]) > cutoff]))
+        for key in missing:
+            scores[key] = mix(dense.get(key, 0.0), keyword[key])
+        return dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
 
     # -- documents -------------------------------------------------------------------------------
     def document(self, vector_store_id: str, file_id: str) -> StoredDocument | None:

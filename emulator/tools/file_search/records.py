@@ -129,20 +129,16 @@ class Records:
             return [(chunk_key(r.file_id, r.chunk_index), r.terms.split()) for r in conn.execute(query)]
 
     def chunks(self, vector_store_id: str, keys: Iterable[str]) -> dict[str, StoredChunk]:
-        wanted: dict[str, set[int]] = {}
-        for key in keys:
-            file_id, _, index = key.rpartition(":")
-            wanted.setdefault(file_id, set()).add(int(index))
-        found: dict[str, StoredChunk] = {}
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        # By file (what the index covers), then the chunks asked for among them.
+        query = select(chunks.c.file_id, chunks.c.chunk_index, chunks.c.text, chunks.c.page).where(
+            chunks.c.vector_store_id == vector_store_id,
+            chunks.c.file_id.in_({key.rpartition(":")[0] for key in wanted}))
         with self._engine.connect() as conn:
-            for file_id, indexes in wanted.items():
-                query = select(chunks.c.chunk_index, chunks.c.text, chunks.c.page).where(
-                    chunks.c.vector_store_id == vector_store_id, chunks.c.file_id == file_id,
-                    chunks.c.chunk_index.in_(sorted(indexes)))
-                for row in conn.execute(query):
-                    chunk = StoredChunk(file_id, row.chunk_index, row.text, row.page)
-                    found[chunk.key] = chunk
-        return found
+            found = [StoredChunk(r.file_id, r.chunk_index, r.text, r.page) for r in conn.execute(query)]
+        return {chunk.key: chunk for chunk in found if chunk.key in wanted}
 
     # -- tool calls ----------------------------------------------------------------------------
     def save_call(self, call_id: str, run_id: str, data: dict) -> None:

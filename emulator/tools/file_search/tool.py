@@ -60,13 +60,22 @@ class FileSearchTool:
         stores = [self._rt.stores.vector_stores.get(i) for i in dict.fromkeys(ids)]
         return [s.id for s in stores if s is not None and s.status != "expired"]
 
-    def _files(self, run: Run, status: str = "completed") -> list[ScopeFile]:
+    def _files(self, run: Run, limit: int = 1000) -> list[ScopeFile]:
+        """The run's searchable files (the first `limit` of each store)."""
         found = []
         for store_id in self._store_ids(run):
-            for attached in self._rt.stores.vector_store_files.find(vector_store_id=store_id, status=status):
-                source = self._rt.stores.files.get(attached.id)
-                found.append(ScopeFile(store_id, attached.id, source.filename if source else attached.id))
+            page = self._rt.stores.vector_store_files.page(limit=limit, order="asc", vector_store_id=store_id,
+                                                           status="completed")
+            names = self._names(page.ids)
+            found.extend(ScopeFile(store_id, file_id, names.get(file_id, file_id)) for file_id in page.ids)
         return found
+
+    def _names(self, file_ids: list[str]) -> dict[str, str]:
+        return {f.id: f.filename for f in self._rt.stores.files.find_in("id", file_ids)} if file_ids else {}
+
+    def _count(self, run: Run, status: str) -> int:
+        files = self._rt.stores.vector_store_files
+        return sum(files.status_counts(vector_store_id=s, status=status).get(status, 0) for s in self._store_ids(run))
 
     def _options(self, run: Run) -> tuple[int, str, float]:
         """max_num_results, ranker and score_threshold of the run's file_search tool."""
@@ -82,23 +91,19 @@ class FileSearchTool:
     def _inline_files(self, run: Run) -> list[tuple[ScopeFile, str]] | None:
         """The files in full when they all fit the inline budget (and none is still being indexed)."""
         budget = self._rt.settings.file_search_inline_tokens
-        if budget <= 0 or self._files(run, "in_progress"):
+        if budget <= 0 or self._count(run, "in_progress"):
             return None
-        files = self._files(run)
         index = self._rt.file_search.index
-        counts: dict[str, dict[str, int]] = {}
-        total = 0
-        for file in files:
-            if file.vector_store_id not in counts:
-                counts[file.vector_store_id] = index.token_counts(file.vector_store_id)
-            total += counts[file.vector_store_id].get(file.file_id, 0)
-        if not files or total > budget:
+        counts = {store_id: index.token_counts(store_id) for store_id in self._store_ids(run)}
+        if not any(counts.values()) or sum(sum(c.values()) for c in counts.values()) > budget:
             return None
         documents = []
-        for file in files:
-            document = index.document(file.vector_store_id, file.file_id)
-            if document is not None:
-                documents.append((file, document.text))
+        for store_id, tokens_of in counts.items():
+            names = self._names(list(tokens_of))
+            for file_id in tokens_of:
+                document = index.document(store_id, file_id)
+                if document is not None:
+                    documents.append((ScopeFile(store_id, file_id, names.get(file_id, file_id)), document.text))
         return documents
 
     # -- the HostedTool protocol ------------------------------------------------------------------
@@ -114,7 +119,7 @@ class FileSearchTool:
     async def prepare(self, run: Run) -> None:
         """Before the run's first model call: wait (a while) for files still being indexed."""
         deadline = time.monotonic() + self._rt.settings.file_search_ready_timeout_s
-        while self._files(run, "in_progress") and time.monotonic() < deadline:
+        while self._count(run, "in_progress") and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         for store_id in self._store_ids(run):
             self._rt.file_search.touch(store_id)
@@ -127,11 +132,12 @@ class FileSearchTool:
                      f"{inline_marker(0, inline[0][0].filename)}) right after the statement it supports."]
             parts += [f"{inline_marker(n, file.filename)}\n{text}" for n, (file, text) in enumerate(inline)]
             return "\n\n".join(parts)
-        files = self._files(run)
+        files = self._files(run, limit=_LISTED_FILES)
         if not files:
             return None
+        total = self._count(run, "completed")
         names = ", ".join(f.filename for f in files[:_LISTED_FILES])
-        more = f" and {len(files) - _LISTED_FILES} more" if len(files) > _LISTED_FILES else ""
+        more = f" and {total - _LISTED_FILES} more" if total > _LISTED_FILES else ""
         return (f"You can search the files the user provided ({names}{more}) with the {self.function_name} tool. "
                 "Each result starts with a source marker such as 【0:1†file.pdf】; when you use a result, cite it "
                 "by writing its marker right after the statement it supports.")
@@ -145,7 +151,7 @@ class FileSearchTool:
         stores = self._store_ids(run)
         hits = await asyncio.to_thread(index.search, stores, queries, limit, ranking) if queries and stores else []
         number = len(index.records.calls_of_run(run.id))
-        names = {f.file_id: f.filename for f in self._files(run)}
+        names = self._names(list({hit.chunk.file_id for hit in hits}))
         results = []
         for rank, hit in enumerate(hits):
             filename = names.get(hit.chunk.file_id, hit.chunk.file_id)
@@ -174,11 +180,16 @@ class FileSearchTool:
             for rank, result in enumerate(record["results"]):
                 by_marker[f"{record['number']}:{rank}"] = result["file_id"]
                 by_name.setdefault(result["file_name"], result["file_id"])
-        for file in self._files(run):
-            by_name.setdefault(file.filename, file.file_id)
+        scope: dict[str, str] | None = None
 
         def resolve(ref: str, name: str) -> str | None:
-            return by_marker.get(ref) or by_name.get(name)
+            nonlocal scope
+            found = by_marker.get(ref) or by_name.get(name)
+            if found is None and scope is None:  # an inline file, or a name the model took from the prompt
+                scope = {}
+                for file in self._files(run):
+                    scope.setdefault(file.filename, file.file_id)
+            return found or (scope or {}).get(name)
 
         found = citations(final.text, resolve)
         if not found:

@@ -85,28 +85,27 @@ class VectorIndex:
             pass
 
     def nearest_chunks(self, vector_store_id: str, query: np.ndarray, windows: int,
-                       file_ids: Iterable[str] | None = None) -> dict[str, float]:
-        """Chunk key -> cosine similarity of its best window, over the `windows` nearest windows."""
+                       file_ids: Iterable[str] | None = None) -> tuple[dict[str, float], float | None]:
+        """Chunk key -> cosine similarity of its best window, over the `windows` nearest windows; and the
+        similarity of the farthest of those (None when there were no more windows to return)."""
         collection = self._collection(vector_store_id, create=False)
         if collection is None:
-            return {}
-        count = collection.count()
-        if count == 0:
-            return {}
+            return {}, None
         where = None
         if file_ids is not None:
             file_ids = list(file_ids)
             if not file_ids:
-                return {}
+                return {}, None
             where = {"file_id": {"$in": file_ids}}
-        found = collection.query(query_embeddings=query[None, :], n_results=min(windows, count), where=where,
+        found = collection.query(query_embeddings=query[None, :], n_results=windows, where=where,
                                  include=["distances", "metadatas"])
         best: dict[str, float] = {}
-        for distance, meta in zip(found["distances"][0], found["metadatas"][0]):
-            similarity = 1.0 - float(distance)  # Chroma's cosine distance
+        similarities = [1.0 - float(d) for d in found["distances"][0]]  # Chroma's cosine distance
+        for similarity, meta in zip(similarities, found["metadatas"][0]):
             if similarity > best.get(meta["chunk"], -2.0):
                 best[meta["chunk"]] = similarity
-        return best
+        floor = min(similarities) if len(similarities) >= windows else None
+        return best, floor
 
     def chunk_similarities(self, vector_store_id: str, query: np.ndarray, chunk_keys: list[str]) -> dict[str, float]:
         """Cosine similarity of the query to each named chunk (its best window), read from the stored vectors."""
