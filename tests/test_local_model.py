@@ -57,7 +57,8 @@ def local_client(make_server, local_llm):
 
 def test_math_tutor_on_a_local_model(local_client):
     assistant = local_client.beta.assistants.create(
-        name="Math Tutor", instructions="You are a personal math tutor. Answer questions briefly.", model="gpt-4o")
+        name="Math Tutor", instructions="You are a personal math tutor. Answer questions briefly.", model="gpt-4o",
+        temperature=0)  # greedy decoding: the same answer on every run
     thread = local_client.beta.threads.create(
         messages=[{"role": "user", "content": "I need to solve the equation `3x + 11 = 14`. Can you help me?"}])
     run = local_client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
@@ -72,7 +73,7 @@ def test_function_calling_on_a_local_model(local_client):
         "name": "get_current_weather", "description": "Get the current weather in a city.",
         "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}}]
     assistant = local_client.beta.assistants.create(instructions="You help with the weather.", model="gpt-4o",
-                                                    tools=tools)
+                                                    tools=tools, temperature=0)
     thread = local_client.beta.threads.create(messages=[{"role": "user", "content": "What is the weather in Paris?"}])
     run = local_client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
                                                          tool_choice="required")
