@@ -11,6 +11,13 @@ _FILLER_WORDS = ("garden soil compost seedlings water sunlight mulch roots leave
                  "raised beds irrigation weeds pollinators bees flowers").split()
 
 
+def named(name: str, data: bytes) -> io.BytesIO:
+    """Bytes as an upload with a file name (what the SDK's upload helpers read)."""
+    stream = io.BytesIO(data)
+    stream.name = name
+    return stream
+
+
 def filler(n_sentences: int, seed: int = 0) -> str:
     rng = random.Random(seed)
     sentences = []

@@ -65,7 +65,7 @@ def test_code_interpreter_over_uploaded_csv(server, client, script):
 
 def test_file_search_over_a_vector_store(server, client, script):
     import documents
-    from test_file_search_runs import named
+    from documents import named
 
     fact = "The Harbor Street branch closed on 14 March 2023 after its reserves fell below the legal minimum."
     store = client.vector_stores.create(name="Bank reports")

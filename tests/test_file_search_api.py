@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 
 import openai
 import pytest
 
 import documents
+from documents import named
 
 PDF_FACT = "The Zephyr reactor cools its core with liquid sodium at 550 degrees Celsius."
 DOCX_FACT = "Quarterly revenue of the Lumen bakery chain rose to 4.2 million euros, driven by sourdough sales."
@@ -16,12 +16,6 @@ DOCX_FACT = "Quarterly revenue of the Lumen bakery chain rose to 4.2 million eur
 @pytest.fixture(scope="module", autouse=True)
 def embedding_model_built():
     documents.build_embedding_model()
-
-
-def named(name: str, data: bytes) -> io.BytesIO:
-    stream = io.BytesIO(data)
-    stream.name = name
-    return stream
 
 
 @pytest.fixture(scope="module")

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
 
 import documents
+from documents import named
 from test_wire_shapes import Raw
 
 
 @pytest.fixture(scope="module", autouse=True)
 def embedding_model_built():
     documents.build_embedding_model()
-
-
-def named(name: str, data: bytes) -> io.BytesIO:
-    stream = io.BytesIO(data)
-    stream.name = name
-    return stream
 
 
 def test_index_survives_restart_and_interrupted_ingestion_resumes(make_server, script):

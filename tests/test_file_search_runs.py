@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
 import documents
+from documents import named
 
 PAPER_FACT = ("Our model, the Spline Transformer, reaches a BLEU score of 41.7 on the WMT English-German "
               "benchmark by replacing softmax attention with cubic spline kernels.")
@@ -16,12 +16,6 @@ PAPER_FACT = ("Our model, the Spline Transformer, reaches a BLEU score of 41.7 o
 @pytest.fixture(scope="module", autouse=True)
 def embedding_model_built():
     documents.build_embedding_model()
-
-
-def named(name: str, data: bytes) -> io.BytesIO:
-    stream = io.BytesIO(data)
-    stream.name = name
-    return stream
 
 
 def search_then_answer(script, queries: list[str], answer: str) -> str:
