@@ -23,6 +23,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -68,7 +69,16 @@ def ndcg_recall_at_10(ranked: list[str], relevant: dict[str, int]) -> tuple[floa
     return dcg / idcg if idcg else 0.0, hits / sum(1 for s in relevant.values() if s > 0)
 
 
-def ingest(client, corpus: list[dict]) -> tuple[str, dict[str, str], float, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux), to tell the work done from a busy machine's share."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ingest(client, corpus: list[dict], pid: int) -> tuple[str, dict[str, str], float, float, float]:
     store = client.vector_stores.create(name="bench")
     started = time.perf_counter()
 
@@ -80,14 +90,14 @@ def ingest(client, corpus: list[dict]) -> tuple[str, dict[str, str], float, floa
         doc_of_file = dict(pool.map(upload, corpus))
     upload_s = time.perf_counter() - started
     file_ids = list(doc_of_file)
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds(pid)
     batches = [client.vector_stores.file_batches.create(vector_store_id=store.id, file_ids=file_ids[i:i + BATCH_LIMIT])
                for i in range(0, len(file_ids), BATCH_LIMIT)]
     for batch in batches:
         finished = client.vector_stores.file_batches.poll(batch.id, vector_store_id=store.id)
         if finished.file_counts.failed:
             print(f"warning: {finished.file_counts.failed} files failed", file=sys.stderr)
-    return store.id, doc_of_file, upload_s, time.perf_counter() - started
+    return store.id, doc_of_file, upload_s, time.perf_counter() - started, cpu_seconds(pid) - cpu_before
 
 
 def search_all(client, store_id: str, queries: dict[str, str], qrels, doc_of_file, hybrid):
@@ -127,10 +137,11 @@ def main() -> None:
         server = EmulatorServer(Path(tmp) / "data", scripts, env={"EMULATOR_LOG_LEVEL": "warning"}).start()
         try:
             client = server.client(timeout=600)
-            store_id, doc_of_file, upload_s, ingest_s = ingest(client, corpus)
+            store_id, doc_of_file, upload_s, ingest_s, ingest_cpu_s = ingest(client, corpus, server.process.pid)
             figures = {"dataset": args.data.name, "split": args.split, "documents": len(corpus), "chunks": chunks,
                        "queries": len(qrels), "upload_s": round(upload_s, 1), "ingest_s": round(ingest_s, 1),
-                       "chunks_per_s": round(chunks / ingest_s, 1)}
+                       "chunks_per_s": round(chunks / ingest_s, 1), "ingest_cpu_s": round(ingest_cpu_s, 1),
+                       "chunks_per_cpu_s": round(chunks / ingest_cpu_s, 1), "load_average": os.getloadavg()[0]}
             for name, hybrid in RANKERS.items():
                 ndcg, recall, latencies = search_all(client, store_id, queries, qrels, doc_of_file, hybrid)
                 figures[name] = {"ndcg@10": round(ndcg, 4), "recall@10": round(recall, 4),
@@ -140,7 +151,9 @@ def main() -> None:
             server.stop()
     print(f"{figures['dataset']} ({figures['split']} qrels, {figures['queries']} queries, "
           f"{figures['documents']} documents, {chunks} chunks)")
-    print(f"ingestion: {figures['chunks_per_s']} chunks/s ({figures['ingest_s']} s; upload {figures['upload_s']} s)")
+    print(f"ingestion: {figures['chunks_per_s']} chunks/s ({figures['ingest_s']} s; upload {figures['upload_s']} s); "
+          f"server CPU {figures['ingest_cpu_s']} s = {figures['chunks_per_cpu_s']} chunks per CPU-second; "
+          f"load average {figures['load_average']:.1f}")
     print(f"{'ranker':<8} {'nDCG@10':>8} {'recall@10':>10} {'p50 ms':>8} {'p95 ms':>8}")
     for name in RANKERS:
         row = figures[name]

@@ -55,28 +55,29 @@ class VectorStoreFileService:
     def add_files(self, store: VectorStore, entries: list[dict[str, Any]], batch_id: str | None = None) -> list[VectorStoreFile]:
         """Attach files (`file_id`, optional `chunking_strategy`, `attributes`) and queue their ingestion."""
         now = self._rt.clock.now()
-        prepared = []
+        self.check_files([entry["file_id"] for entry in entries])
+        prepared = {}
         for entry in entries:
-            self.check_file(entry["file_id"])
             strategy = resolve_strategy(entry.get("chunking_strategy"))
-            prepared.append(VectorStoreFile.model_validate({
+            prepared[entry["file_id"]] = VectorStoreFile.model_validate({
                 "id": entry["file_id"], "object": "vector_store.file", "usage_bytes": 0, "created_at": now,
                 "vector_store_id": store.id, "status": "in_progress", "last_error": None,
                 "chunking_strategy": strategy, "attributes": entry.get("attributes") or {},
-            }))
+            })
         with self.lock:
-            for file in prepared:
-                if self._files.get_in(store.id, file.id) is not None:  # added again: replaces the old copy
-                    self._forget(store.id, file.id)
-                self._files.add(file, batch_id)
+            for old in self._files.find_in("id", list(prepared), vector_store_id=store.id):
+                self._forget(store.id, old.id)  # added again: the new copy replaces the old
+            self._files.add_all(list(prepared.values()), batch_id)
             self.refresh(store.id)
-        for file in prepared:
-            self._queue(store.id, file.id)
-        return prepared
+        for file_id in prepared:
+            self._queue(store.id, file_id)
+        return list(prepared.values())
 
-    def check_file(self, file_id: str) -> None:
-        if self._rt.stores.files.get(file_id) is None:
-            raise InvalidRequest(f"No file found with id '{file_id}'.", param="file_id")
+    def check_files(self, file_ids: list[str]) -> None:
+        known = {f.id for f in self._rt.stores.files.find_in("id", file_ids)} if file_ids else set()
+        for file_id in file_ids:
+            if file_id not in known:
+                raise InvalidRequest(f"No file found with id '{file_id}'.", param="file_id")
 
     def _queue(self, vector_store_id: str, file_id: str) -> None:
         token = next(self._counter)
@@ -162,8 +163,8 @@ class VectorStoreFileService:
         else:
             shared = {k: body[k] for k in ("chunking_strategy", "attributes") if k in body}
             entries = [{"file_id": file_id, **shared} for file_id in body["file_ids"]]
+        self.check_files([entry["file_id"] for entry in entries])
         for entry in entries:
-            self.check_file(entry["file_id"])
             resolve_strategy(entry.get("chunking_strategy"))  # checked before the batch is made
         batch = VectorStoreFileBatch.model_validate({
             "id": self._rt.ids.new("vsfb_"), "object": "vector_store.files_batch",
@@ -187,7 +188,7 @@ class VectorStoreFileService:
                 raise InvalidRequest(f"Cannot cancel a batch with status '{batch.status}'.")
             pending = self._files.find(vector_store_id=vector_store_id, batch_id=batch_id, status="in_progress")
             self._files.save_all([revise(f, status="cancelled") for f in pending])
-            self._batches.save(revise(batch, status="cancelled"))
+            self._recount_batch(batch, "cancelled")
             self.refresh(vector_store_id)
         self._notify(vector_store_id)
         return self.get_batch(vector_store_id, batch_id)
@@ -204,16 +205,17 @@ class VectorStoreFileService:
             "in_progress" if counts["in_progress"] else "completed")
         if counts != store.file_counts.model_dump() or status != store.status:
             stores.save(revise(store, file_counts=counts, status=status))
-        for batch in self._batches.find(vector_store_id=vector_store_id):
-            if batch.status == "cancelled" and batch.file_counts.in_progress == 0:
-                continue
-            batch_counts = _counts(self._files.status_counts(vector_store_id=vector_store_id, batch_id=batch.id))
-            batch_status = batch.status
-            if batch.status == "in_progress" and not batch_counts["in_progress"]:
-                all_failed = batch_counts["total"] and batch_counts["failed"] == batch_counts["total"]
-                batch_status = "failed" if all_failed else "completed"
-            if batch_counts != batch.file_counts.model_dump() or batch_status != batch.status:
-                self._batches.save(revise(batch, file_counts=batch_counts, status=batch_status))
+        for batch in self._batches.find(vector_store_id=vector_store_id, status="in_progress"):
+            self._recount_batch(batch)
+
+    def _recount_batch(self, batch: VectorStoreFileBatch, status: str | None = None) -> None:
+        counts = _counts(self._files.status_counts(vector_store_id=batch.vector_store_id, batch_id=batch.id))
+        if status is None:
+            status = "in_progress"
+            if not counts["in_progress"]:
+                status = "failed" if counts["total"] and counts["failed"] == counts["total"] else "completed"
+        if counts != batch.file_counts.model_dump() or status != batch.status:
+            self._batches.save(revise(batch, file_counts=counts, status=status))
 
     # -- the ingestion worker's side (runs on its thread) -------------------------------------------
     def job_input(self, job: IngestJob) -> JobInput | None:

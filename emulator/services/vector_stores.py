@@ -47,8 +47,7 @@ class VectorStoreService:
         if body.get("expires_after"):
             fields["expires_after"] = body["expires_after"]
             fields["expires_at"] = now + body["expires_after"]["days"] * _DAY_S
-        for file_id in body.get("file_ids") or []:
-            self.files.check_file(file_id)
+        self.files.check_files(body.get("file_ids") or [])
         resolve_strategy(body.get("chunking_strategy"))  # checked before anything is made
         store = self._store.add(VectorStore.model_validate(fields))
         entries = [{"file_id": f, **({"chunking_strategy": body["chunking_strategy"]} if "chunking_strategy" in body

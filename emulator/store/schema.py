@@ -30,7 +30,7 @@ runs = _resource("runs", "thread_id", "status")
 run_steps = _resource("run_steps", "thread_id", "run_id")
 files = _resource("files", "purpose")
 vector_stores = _resource("vector_stores", "status")
-vector_store_file_batches = _resource("vector_store_file_batches", "vector_store_id")
+vector_store_file_batches = _resource("vector_store_file_batches", "vector_store_id", "status")
 # A file can be in several vector stores under the same id, so its rows are keyed by (store, file).
 vector_store_files = Table(
     "vector_store_files",

@@ -21,6 +21,14 @@ class VectorStoreFileCollection(Collection[VectorStoreFile]):
             conn.execute(insert(self._table), row)
         return obj
 
+    def add_all(self, objs: list[VectorStoreFile], batch_id: str | None = None) -> None:
+        """Several adds in one transaction."""
+        rows = [{"id": obj.id, "created_at": obj.created_at, "data": self._dump(obj), "batch_id": batch_id,
+                 **self._columns(obj)} for obj in objs]
+        if rows:
+            with self._engine.begin() as conn:
+                conn.execute(insert(self._table), rows)
+
     def save(self, obj: VectorStoreFile) -> VectorStoreFile:
         t = self._table
         with self._engine.begin() as conn:
