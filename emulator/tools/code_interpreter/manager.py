@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import shutil
 import time
 from pathlib import Path
 
@@ -53,10 +54,8 @@ class SandboxManager:
             return
         await self._remove_containers(f"{OWNER_LABEL}={self._owner}")
         self._root.mkdir(parents=True, exist_ok=True)
-        for leftover in self._root.iterdir():
+        for leftover in self._root.iterdir():  # mount dirs of containers removed above
             if leftover.is_dir():
-                import shutil
-
                 shutil.rmtree(leftover, ignore_errors=True)
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._reap_idle(), name="sandbox idle reaper"))
@@ -152,7 +151,7 @@ class SandboxManager:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for thread_id, session in list(self._sessions.items()):
-                if now - session.last_used > self._settings.sandbox_idle_timeout_s and not session._lock.locked():
+                if now - session.last_used > self._settings.sandbox_idle_timeout_s and not session.busy:
                     log.info("stopping idle sandbox of %s", thread_id)
                     self.mark_lost(thread_id)
                     await session.close()

@@ -90,6 +90,11 @@ class SandboxSession:
             raise
         return session
 
+    @property
+    def busy(self) -> bool:
+        """An execution is running (an idle sweep must not stop it)."""
+        return self._lock.locked()
+
     def docker_log(self) -> str:
         path = self.host_dir.parent / f"{self.name}.log"
         return path.read_text(errors="replace")[-2000:].strip() if path.exists() else ""
