@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from emulator.signals import ChangeSignals
+
 TERMINAL_RUN_EVENTS = frozenset(
     {
         "thread.run.completed",
@@ -48,7 +50,7 @@ class EventHub:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, list[asyncio.Queue[Event]]] = defaultdict(list)
-        self._changed: dict[str, asyncio.Event] = {}
+        self._changes = ChangeSignals()
 
     def subscribe(self, run_id: str) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -66,17 +68,8 @@ class EventHub:
         for queue in self._subscribers.get(run_id, ()):
             queue.put_nowait(event)
         if event.name.startswith("thread.run.") and not event.name.startswith("thread.run.step"):
-            self._notify(run_id)
-
-    def _notify(self, run_id: str) -> None:
-        flag = self._changed.pop(run_id, None)
-        if flag is not None:
-            flag.set()
+            self._changes.notify(run_id)
 
     async def wait_for_change(self, run_id: str, timeout_s: float) -> None:
         """Return when the run's status changes, or after `timeout_s`."""
-        flag = self._changed.setdefault(run_id, asyncio.Event())
-        try:
-            await asyncio.wait_for(flag.wait(), timeout_s)
-        except asyncio.TimeoutError:
-            pass
+        await self._changes.wait(run_id, timeout_s)

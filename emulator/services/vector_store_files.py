@@ -17,6 +17,7 @@ from typing import Any
 from openai.types import VectorStore
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch, VectorStoreFileDeleted
 
+from emulator.signals import ChangeSignals
 from emulator.errors import InvalidRequest, NotFound
 from emulator.objects import revise
 from emulator.runtime import Runtime
@@ -43,7 +44,7 @@ class VectorStoreFileService:
         self._tokens: dict[tuple[str, str], int] = {}
         self._counter = itertools.count(1)
         self._loop = asyncio.get_running_loop()
-        self._changed: dict[str, asyncio.Event] = {}
+        self._changes = ChangeSignals()
         self._worker = IngestionWorker(self._index, self)
         self._worker.start()
         self._resume_interrupted()
@@ -190,7 +191,7 @@ class VectorStoreFileService:
             self._files.save_all([revise(f, status="cancelled") for f in pending])
             self._recount_batch(batch, "cancelled")
             self.refresh(vector_store_id)
-        self._notify(vector_store_id)
+        self._changes.notify(vector_store_id)
         return self.get_batch(vector_store_id, batch_id)
 
     # -- counts ------------------------------------------------------------------------------------------
@@ -252,7 +253,7 @@ class VectorStoreFileService:
                 self._add_usage(vector_store_id, usage.get(vector_store_id, 0))
                 self.refresh(vector_store_id)
         for vector_store_id in touched:
-            self._loop.call_soon_threadsafe(self._notify, vector_store_id)
+            self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)
 
     def _pending_files(self, jobs: list[IngestJob]) -> dict[tuple[str, str], VectorStoreFile]:
         """The jobs' files that still wait for these very jobs (not removed, cancelled or re-added since)."""
@@ -271,18 +272,9 @@ class VectorStoreFileService:
             stores.save(revise(store, usage_bytes=store.usage_bytes + extra))
 
     # -- pollers ------------------------------------------------------------------------------------------
-    def _notify(self, vector_store_id: str) -> None:
-        event = self._changed.pop(vector_store_id, None)
-        if event is not None:
-            event.set()
-
     async def wait_for_change(self, vector_store_id: str, timeout_s: float) -> None:
         """Return when ingestion in the store moves on, or after `timeout_s`."""
-        event = self._changed.setdefault(vector_store_id, asyncio.Event())
-        try:
-            await asyncio.wait_for(event.wait(), timeout_s)
-        except asyncio.TimeoutError:
-            pass
+        await self._changes.wait(vector_store_id, timeout_s)
 
     def in_progress(self, vector_store_id: str) -> int:
         return self._files.status_counts(vector_store_id=vector_store_id, status="in_progress").get("in_progress", 0)
