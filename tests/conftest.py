@@ -87,3 +87,13 @@ def client(server) -> OpenAI:
 @pytest.fixture
 def script(scripts_dir) -> Scripts:
     return Scripts(scripts_dir)
+
+
+@pytest.fixture
+def upstream():
+    """A stand-in OpenAI-compatible model server on loopback (see tests/upstream.py)."""
+    from upstream import Upstream
+
+    srv = Upstream().start()
+    yield srv
+    srv.stop()

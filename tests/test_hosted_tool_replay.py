@@ -19,7 +19,6 @@ from emulator.assembly import start_runtime, stop_runtime
 from emulator.llm.cassette import Cassette
 from emulator.settings import ModelRoute, Settings
 from emulator.tools import AnnotatedText, ToolRegistry
-from upstream import Upstream
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # litellm imported in-process
 CODE = {"code": "print(6 * 7)"}
@@ -71,13 +70,6 @@ async def one_run(settings: Settings, tool: StandInInterpreter):
     finally:
         await client.close()
         await stop_runtime(app)
-
-
-@pytest.fixture
-def upstream():
-    srv = Upstream().start()
-    yield srv
-    srv.stop()
 
 
 def test_hosted_tool_output_is_recorded_compared_and_injected(tmp_path, upstream):

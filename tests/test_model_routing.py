@@ -6,14 +6,6 @@ import json
 
 import pytest
 
-from upstream import Upstream
-
-
-@pytest.fixture
-def upstream():
-    srv = Upstream().start()
-    yield srv
-    srv.stop()
 
 
 def test_model_map_routes_to_openai_compatible_server(make_server, upstream):
