@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 
-
-
 def test_model_map_routes_to_openai_compatible_server(make_server, upstream):
     model_map = {"gpt-4o": {"model": "openai/local-llm", "api_base": upstream.base_url,
                             "api_key_env": "LOCAL_LLM_KEY"}}
