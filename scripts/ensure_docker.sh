@@ -8,7 +8,10 @@ set -euo pipefail
 engine_up() { docker info >/dev/null 2>&1; }
 
 if command -v docker >/dev/null 2>&1 && engine_up; then
-    exit 0
+    # An engine is up; root on Debian still gets debootstrap below if it is missing.
+    if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1 || command -v debootstrap >/dev/null 2>&1; then
+        exit 0
+    fi
 fi
 
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -22,11 +25,17 @@ MSG
     exit 1
 fi
 
-if ! command -v dockerd >/dev/null 2>&1; then
-    echo "Installing Docker (docker.io) ..." >&2
+# docker.io for the engine; debootstrap to make the sandbox's Debian base image where no image
+# registry answers (see emulator/tools/code_interpreter/image.py).
+missing=""
+command -v dockerd >/dev/null 2>&1 || missing="$missing docker.io"
+command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
+if [ -n "$missing" ]; then
+    echo "Installing$missing ..." >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq docker.io >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq $missing >/dev/null
 fi
 
 if ! engine_up; then
