@@ -49,6 +49,10 @@ class VectorStoreFileService:
         self._worker.start()
         self._resume_interrupted()
 
+    def halt_ingestion(self) -> None:
+        """Server shutdown, first step: stop ingesting now (files in hand stay `in_progress`)."""
+        self._worker.halt()
+
     def close(self) -> None:
         self._worker.stop()
 
@@ -253,7 +257,10 @@ class VectorStoreFileService:
                 self._add_usage(vector_store_id, usage.get(vector_store_id, 0))
                 self.refresh(vector_store_id)
         for vector_store_id in touched:
-            self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)
+            try:
+                self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)
+            except RuntimeError:  # the loop closed (shutdown): no poller is left to tell
+                pass
 
     def _pending_files(self, jobs: list[IngestJob]) -> dict[tuple[str, str], VectorStoreFile]:
         """The jobs' files that still wait for these very jobs (not removed, cancelled or re-added since)."""
