@@ -89,9 +89,18 @@ def _local_base(verbose: bool) -> str:
         output = None if verbose else subprocess.DEVNULL
         subprocess.run(["debootstrap", "--variant=minbase", "bookworm", root, _DEBIAN_MIRROR],
                        check=True, stdout=output, stderr=output)
+        _trim_rootfs(Path(root))
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(["docker", "import", "-", LOCAL_BASE], stdin=tar.stdout, capture_output=True)
         tar.wait()
         if imported.returncode != 0:
             raise DockerError(f"docker import failed: {imported.stderr.decode(errors='replace')}")
     return LOCAL_BASE
+
+
+def _trim_rootfs(root: Path) -> None:
+    """Drop what debootstrap leaves behind that an image never needs: the downloaded .debs (≈ 100 MB)
+    and the package lists (the Dockerfile runs `apt-get update` itself)."""
+    for pattern in ("var/cache/apt/archives/*.deb", "var/cache/apt/*.bin", "var/lib/apt/lists/*_*"):
+        for path in root.glob(pattern):
+            path.unlink(missing_ok=True)
