@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -43,16 +44,25 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "The server had an error while processing your request. Sorry about that!", "server_error")
 
 
+async def _warm_up(models) -> None:
+    try:
+        await models.warm_up()
+    except Exception:  # a failed warm-up costs the first run some time, nothing else
+        log.warning("model warm-up failed", exc_info=True)
+
+
 def create_app(settings: Settings | None = None, tools: ToolRegistry | None = None) -> Starlette:
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         runtime = await start_runtime(app, settings, tools)
-        await runtime.models.warm_up()
+        # In the background: the server answers at once; the first run waits for litellm if it must.
+        warming = asyncio.get_running_loop().create_task(_warm_up(runtime.models))
         try:
             yield
         finally:
+            warming.cancel()
             await stop_runtime(app)
 
     app = Starlette(
