@@ -7,11 +7,11 @@ from typing import Any
 from openai.types.beta.threads import Message, MessageDeleted
 
 from emulator.errors import InvalidRequest, NotFound
+from emulator import run_status
 from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require, require_exists
 
-ACTIVE_RUN_STATUSES = ("queued", "in_progress", "requires_action", "cancelling")
 
 
 def content_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,7 +34,7 @@ class MessageService:
         self._vector_stores = vector_stores
 
     def active_run_id(self, thread_id: str) -> str | None:
-        runs = self._rt.stores.runs.find_in("status", ACTIVE_RUN_STATUSES, thread_id=thread_id)
+        runs = self._rt.stores.runs.find_in("status", run_status.ACTIVE, thread_id=thread_id)
         return runs[-1].id if runs else None
 
     def _thread(self, thread_id: str):
