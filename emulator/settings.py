@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     expiry_sweep_interval_s: float = 1.0
 
     log_level: str = "info"
+    max_request_bytes: int = 32 * 1024 * 1024
+    """JSON request bodies larger than this get a 413 (32 MiB: room for 256k-character messages)."""
+    max_upload_bytes: int = 512 * 1024 * 1024
+    """File uploads (multipart bodies) larger than this get a 413 (OpenAI's per-file limit, 512 MB)."""
 
     # -- code_interpreter --------------------------------------------------------------
     sandbox_image: str = "assistants-emulator-sandbox"
