@@ -35,11 +35,14 @@ def apply(document: dict[str, Any]) -> dict[str, Any]:
 def _move_array_required_to_items(node: Any) -> None:
     """`required` written on an array schema means nothing to a validator (it applies to objects), so
     the spec's `attachments: {type: array, required: [file_id, tools], items: {...}}` lets an attachment
-    without `file_id` through, and the handler then fails on it. The spec means the items."""
+    without `file_id` through, and the handler then fails on it. The spec means the items: `file_id`
+    only, as the SDK's own `Attachment` type has it (`tools` may be left out; the file is then attached
+    to no tool, which existing clients rely on)."""
     if isinstance(node, dict):
         if node.get("type") == "array" and "required" in node and isinstance(node.get("items"), dict):
             items = node["items"]
-            items["required"] = sorted({*items.get("required", []), *node.pop("required")})
+            moved = [name for name in node.pop("required") if name != "tools"]
+            items["required"] = sorted({*items.get("required", []), *moved})
         for value in node.values():
             _move_array_required_to_items(value)
     elif isinstance(node, list):
