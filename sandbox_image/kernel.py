@@ -67,8 +67,8 @@ class Lines:
         for line in lines:
             try:
                 found.append(json.loads(line))
-            except ValueError:
-                continue  # a worker's garbage is ignored; the emulator writes only JSON
+            except (ValueError, RecursionError):
+                continue  # a worker's garbage is ignored (the emulator writes only JSON)
         return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import stat
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +18,9 @@ import pytest
 _SPEC = importlib.util.spec_from_file_location(
     "sandbox_datafiles", Path(__file__).resolve().parent.parent / "sandbox_image" / "datafiles.py")
 datafiles = importlib.util.module_from_spec(_SPEC)
+sys.dont_write_bytecode, _saved = True, sys.dont_write_bytecode  # no __pycache__ among the image's sources
 _SPEC.loader.exec_module(datafiles)
+sys.dont_write_bytecode = _saved
 
 
 @pytest.fixture
