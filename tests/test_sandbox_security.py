@@ -5,6 +5,7 @@ Real Docker, a real server over HTTP, the openai SDK. Each test plays an attack 
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import threading
@@ -257,3 +258,29 @@ print(found)
 """
     _, logs = run_code(client, script, code)
     assert logs == ["[]\n"]
+
+
+def test_caps_on_files_bytes_and_images_tell_the_model_what_was_left_out(make_server, upstream):
+    srv = make_server(env={"EMULATOR_SANDBOX_MAX_OUTPUT_FILES": "2", "EMULATOR_SANDBOX_MAX_OUTPUT_FILES_BYTES": "1000",
+                           "EMULATOR_MODEL_MAP": json.dumps({"*": {"model": "openai/stand-in",
+                                                                  "api_base": upstream.base_url}})})
+    client = srv.client()
+    code = ("from PIL import Image\n"
+            "for name, size in (('f1', 600), ('f2', 600), ('f3', 10), ('f4', 10)):\n"
+            "    open(f'/mnt/data/{name}.bin', 'wb').write(bytes(size))\n"
+            "for _ in range(3):\n    display(Image.new('RGB', (4, 4)))")
+    upstream.replies = [{"tool_calls": [{"name": "code_interpreter", "arguments": {"code": code}}]}, {"text": "ok"}]
+    run = client.beta.threads.create_and_run_poll(assistant_id=ci_assistant(client, "gpt-4o").id,
+                                                  thread={"messages": [{"role": "user", "content": "go"}]})
+    assert run.status == "completed", run.last_error
+    told = upstream.requests[-1]["messages"][-1]["content"]
+    assert "Wrote /mnt/data/f1.bin" in told and "Wrote /mnt/data/f3.bin" in told
+    assert "1 more files were not collected, because one execution gives the user at most 2 files: " \
+           "/mnt/data/f4.bin" in told
+    assert "1 more files were not collected, because one execution gives the user at most 1000 bytes of files: " \
+           "/mnt/data/f2.bin" in told
+    assert "1 more images were not shown, because one execution shows the user at most 2 images" in told
+    (call,) = step_calls(client, run.thread_id, run.id)
+    assert [o.type for o in call.code_interpreter.outputs] == ["image", "image"]
+    assert sorted(f.filename for f in client.files.list(purpose="assistants_output") if f.filename.endswith(".bin")) \
+        == ["f1.bin", "f3.bin"]

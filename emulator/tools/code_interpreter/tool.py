@@ -21,7 +21,7 @@ from emulator.services.files import FileService
 from emulator.tools import AnnotatedText
 from emulator.tools.code_interpreter import files as sandbox_files
 from emulator.tools.code_interpreter.manager import SandboxManager, SandboxUnavailable
-from emulator.tools.code_interpreter.session import Execution, SandboxFileError
+from emulator.tools.code_interpreter.session import Execution
 
 if TYPE_CHECKING:
     from emulator.runtime import Runtime
@@ -118,11 +118,8 @@ class CodeInterpreterTool:
             return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], [])
         notes = [note] if note else []
         settings = self._rt.settings
-        try:
-            notes += await sandbox_files.send_inputs(session, self.input_files(run), self._rt.stores.blobs.read,
-                                                     settings.sandbox_data_size)
-        except SandboxFileError:
-            pass  # the session died while files went in; the execution below reports it
+        notes += await sandbox_files.send_inputs(session, self.input_files(run), self._rt.stores.blobs.read,
+                                                 settings.sandbox_data_size)
         result = await session.execute(code, settings.sandbox_exec_timeout_s)
         if result.session_died:
             self._manager.mark_lost(run.thread_id)
@@ -133,8 +130,12 @@ class CodeInterpreterTool:
             for sandbox_path, file_id in collected.files:
                 self._thread_files.setdefault(run.thread_id, {})[sandbox_path] = file_id
                 self._outputs.setdefault(run.id, _RunOutputs()).files[sandbox_path] = file_id
+        shown = result.images[:settings.sandbox_max_output_files]  # images are output files too
+        if len(result.images) > len(shown):
+            notes.append(f"{len(result.images) - len(shown)} more images were not shown, because one execution "
+                         f"shows the user at most {len(shown)} images")
         images = await asyncio.to_thread(
-            lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(result.images)])
+            lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(shown)])
         return self._call(call_id, code, result, images, notes, run)
 
     def _create_output(self, name: str, data: bytes) -> str:
