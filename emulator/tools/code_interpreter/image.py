@@ -35,7 +35,9 @@ def image_tag(settings: Settings) -> str:
     """`<repository>:<hash of the image sources>`: an edited Dockerfile or kernel means a new image."""
     digest = hashlib.sha256()
     directory = image_dir(settings)
-    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "README.md"):
+    sources = (p for p in directory.rglob("*")
+               if p.is_file() and p.name != "README.md" and "__pycache__" not in p.parts)  # bytecode is no source
+    for path in sorted(sources):
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
     return f"{settings.sandbox_image}:{digest.hexdigest()[:12]}"
 
