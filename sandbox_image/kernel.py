@@ -149,9 +149,10 @@ class Kernel:
         before, _ = self.data.listing()
         self.captures.clear()
         timeout = float(request.get("timeout", 60))
-        self.worker.signal(signal.SIGCONT)
+        # The request first, then the wake-up: the worker runs once, with its request already there.
         self.worker.send(json.dumps({"id": request.get("id"), "code": request["code"],
                                      "timeout": request.get("timeout", 60)}).encode() + b"\n")
+        self.worker.signal(signal.SIGCONT)
         answer = self._await_worker(request.get("id"), timeout, reply)
         self.worker.signal(signal.SIGSTOP)
         supervise.kill_strays(self.worker)
