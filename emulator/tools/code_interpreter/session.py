@@ -88,6 +88,9 @@ class SandboxSession:
         except DockerError:
             await session.close()
             raise
+        except asyncio.CancelledError:  # the run was stopped (server shutdown) while its sandbox started
+            await session.close()
+            raise
         return session
 
     @property
