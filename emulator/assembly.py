@@ -5,6 +5,7 @@ Used by the app's lifespan, and by `/_emulator/reset`, which starts them again o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 
@@ -37,6 +38,17 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     app.state.engine = engine
     app.state.services = Services.build(runtime, engine)
     return runtime
+
+
+async def begin_shutdown(app: Starlette) -> None:
+    """The first step of stopping, taken before the HTTP server waits for open connections to finish: end
+    the runs in progress (their streams end with them) and stop file ingestion where it stands. Both end
+    as a restart would end them. `stop_runtime` does the rest once the connections are closed."""
+    engine = getattr(app.state, "engine", None)
+    if engine is None:  # never started
+        return
+    await engine.shutdown()
+    await asyncio.to_thread(app.state.services.vector_stores.files.halt_ingestion)
 
 
 async def stop_runtime(app: Starlette) -> None:

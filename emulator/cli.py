@@ -27,9 +27,8 @@ def _serve(args: argparse.Namespace) -> None:
     except (ValidationError, CassetteError) as exc:
         sys.exit(f"assistants-emulator: {exc}")
     # Imported after the checks above: the app brings in litellm, which takes seconds to import.
-    import uvicorn
-
     from emulator.app import create_app
+    from emulator.serving import serve
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(f"assistants-emulator {__version__}: http://{settings.host}:{settings.port}/v1 "
@@ -37,8 +36,8 @@ def _serve(args: argparse.Namespace) -> None:
     # No Date header in deterministic mode, or on a test server that resets may make deterministic:
     # responses are then identical byte for byte.
     date_header = not (settings.deterministic or settings.test_controls)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False, date_header=date_header)
+    serve(create_app(settings), host=settings.host, port=settings.port,
+          log_level=settings.log_level, access_log=False, date_header=date_header)
 
 
 def _mode(settings) -> str:

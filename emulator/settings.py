@@ -158,6 +158,17 @@ class Settings(BaseSettings):
     BEIR SciFact's train queries; see bench/file_search.py)."""
     file_search_ready_timeout_s: float = 60.0
     """A run waits up to this long for files of its vector stores that are still being ingested."""
+    # Per-file bounds on ingestion: a file past one of them ends `failed` with `last_error.code` `invalid_file`
+    # (a small DOCX can expand to megabytes of text; a hostile PDF can make a reader loop).
+    file_search_max_file_chars: int = 1_000_000
+    """The most text one file may hold: about 250k tokens, which take a minute or more to embed on two cores
+    (OpenAI's limit is 5M tokens, on far bigger machines)."""
+    file_search_max_chunks_per_file: int = 2000
+    """The most chunks one file may be cut into (small `max_chunk_size_tokens` make many)."""
+    file_search_parse_timeout_s: float = 60.0
+    """The longest one file's parsing and chunking may take (they run in a child process, killed after this)."""
+    file_search_parse_memory_mb: int = 2048
+    """The address-space limit of that child process."""
 
     @property
     def sqlalchemy_url(self) -> str:

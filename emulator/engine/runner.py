@@ -71,6 +71,9 @@ class RunEngine:
         return queue
 
     def _start(self, run_id: str) -> None:
+        if self._stopping:  # the server is stopping: the run ends at once, as a restart would end it
+            asyncio.get_running_loop().call_soon(self._end_interrupted, run_id)
+            return
         task = asyncio.get_running_loop().create_task(self._execute(run_id), name=f"run {run_id}")
         self._tasks[run_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
@@ -111,8 +114,7 @@ class RunEngine:
             if run_id in self._abandoned:  # its thread was deleted: nothing left to write to
                 self._abandoned.discard(run_id)
             elif self._stopping:
-                message = "The server stopped while this run was in progress; start a new run."
-                self._end(run_id, lambda r: self.lifecycle.fail(r, "server_error", message))
+                self._end_interrupted(run_id)
             else:
                 self._end_cancelled(run_id)
         except ModelError as exc:
@@ -295,25 +297,39 @@ class RunEngine:
                 log.exception("expiry sweep failed")
 
     def recover_interrupted(self) -> int:
-        """At startup: runs that were executing when the server stopped cannot resume; fail them."""
+        """At startup: runs that were executing when the server stopped cannot resume; end them.
+
+        (A run in `requires_action` waits for the client, not the server: it survives, and expires on time.)"""
         count = 0
         for status in run_status.UNSETTLED:
             for run in self._rt.stores.runs.find(status=status):
-                if status == "cancelling":
-                    self.lifecycle.cancel(run)
-                else:
-                    message = "The server stopped while this run was in progress; start a new run."
-                    self.lifecycle.fail(revise(run, usage=self._usage_dict(run)), "server_error", message)
+                self._end_interrupted(run.id)
                 count += 1
         return count
+
+    def _end_interrupted(self, run_id: str) -> None:
+        """End a run the server can no longer execute: a cancelling run is cancelled, any other failed."""
+        run = self._rt.stores.runs.get(run_id)
+        if run is None or run.status not in ("queued", "in_progress", "cancelling"):
+            return
+        if run.status == "cancelling":
+            self.lifecycle.cancel(run)
+        else:
+            message = "The server stopped while this run was in progress; start a new run."
+            self.lifecycle.fail(revise(run, usage=self._usage_dict(run)), "server_error", message)
 
     def start_background(self) -> None:
         self.expire_overdue()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="run expiry sweeper")
 
     async def shutdown(self) -> None:
+        """Stop executing runs (server shutdown; safe to call again). Each ends as restart recovery would end
+        it, its event published, so the streams following it end now, not when the run would have."""
         self._stopping = True
+        running = list(self._tasks)
         tasks = [t for t in [self._sweeper, *self._tasks.values()] if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for run_id in running:  # a task cancelled before it first ran never reached its own handler
+            self._end_interrupted(run_id)

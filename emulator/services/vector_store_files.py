@@ -49,6 +49,10 @@ class VectorStoreFileService:
         self._worker.start()
         self._resume_interrupted()
 
+    def halt_ingestion(self) -> None:
+        """Server shutdown, first step: stop ingesting now (files in hand stay `in_progress`)."""
+        self._worker.halt()
+
     def close(self) -> None:
         self._worker.stop()
 
@@ -86,8 +90,28 @@ class VectorStoreFileService:
         self._worker.submit(IngestJob(vector_store_id, file_id, token))
 
     def _resume_interrupted(self) -> None:
-        for file in self._files.find(status="in_progress"):
+        """At start: ingest again the files a stopped (or killed) server left `in_progress`, and recount the
+        stores it was changing. A kill can fall between a file's status and its store's counts and usage,
+        which are separate writes; recounting from the file rows makes them exact again."""
+        pending = self._files.find(status="in_progress")
+        unsettled = {f.vector_store_id for f in pending}
+        unsettled |= {s.id for s in self._rt.stores.vector_stores.find(status="in_progress")}
+        unsettled |= {b.vector_store_id for b in self._batches.find(status="in_progress")}
+        with self.lock:
+            for vector_store_id in unsettled:
+                self._recount_usage(vector_store_id)
+                self.refresh(vector_store_id)
+        for file in pending:
             self._queue(file.vector_store_id, file.id)
+
+    def _recount_usage(self, vector_store_id: str) -> None:
+        stores = self._rt.stores.vector_stores
+        store = stores.get(vector_store_id)
+        if store is None:
+            return
+        usage = sum(f.usage_bytes for f in self._files.find(vector_store_id=vector_store_id))
+        if usage != store.usage_bytes:
+            stores.save(revise(store, usage_bytes=usage))
 
     # -- reading and changing ---------------------------------------------------------------------
     def get(self, vector_store_id: str, file_id: str) -> VectorStoreFile:
@@ -253,7 +277,10 @@ class VectorStoreFileService:
                 self._add_usage(vector_store_id, usage.get(vector_store_id, 0))
                 self.refresh(vector_store_id)
         for vector_store_id in touched:
-            self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)
+            try:
+                self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)
+            except RuntimeError:  # the loop closed (shutdown): no poller is left to tell
+                pass
 
     def _pending_files(self, jobs: list[IngestJob]) -> dict[tuple[str, str], VectorStoreFile]:
         """The jobs' files that still wait for these very jobs (not removed, cancelled or re-added since)."""

@@ -113,6 +113,9 @@ class SandboxSession:
         except DockerError:
             await session.close()
             raise
+        except asyncio.CancelledError:  # the run was stopped (server shutdown) while its sandbox started
+            await session.close()
+            raise
         if not ready.get("separated"):
             log.warning("sandbox %s: the kernel is not root, so the model's code runs as the kernel's user", name)
         return session

@@ -17,12 +17,12 @@ from typing import Callable, Iterable
 import numpy as np
 from sqlalchemy import Engine
 
-from emulator import tokens
 from emulator.settings import Settings
-from emulator.tools.file_search.chunking import Chunk, chunk_text
 from emulator.tools.file_search.embedding import Embedder, load_embedder
+from emulator.tools.file_search.extraction import Limits
+from emulator.tools.file_search.extractor import Extractor, Interrupted
 from emulator.tools.file_search.keyword import BM25Index, terms
-from emulator.tools.file_search.parsing import ParsedText, parse
+from emulator.tools.file_search.parsing import ParsedText
 from emulator.tools.file_search.records import Records, StoredChunk, StoredDocument
 from emulator.tools.file_search.vectors import VectorIndex
 
@@ -72,6 +72,19 @@ class FileSearchIndex:
         self._keyword_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
+        self._extractor = Extractor(settings.file_search_parse_timeout_s, settings.file_search_parse_memory_mb)
+        self._limits = Limits(settings.file_search_max_file_chars, settings.file_search_max_chunks_per_file)
+        self._closed = False
+
+    def warm(self) -> None:
+        """A file is about to be ingested: start what it needs that starts slowly, in the background."""
+        self._extractor.warm()
+
+    def close(self) -> None:
+        """Stop ingestion work in flight now (server shutdown): a parse is killed, embedding stops between
+        slices; both raise `Interrupted`. Search keeps working."""
+        self._closed = True
+        self._extractor.close()
 
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use (seconds: call it off the event loop)."""
@@ -83,23 +96,29 @@ class FileSearchIndex:
     # -- ingestion ---------------------------------------------------------------------------
     def prepare(self, vector_store_id: str, file_id: str, filename: str, data: bytes,
                 strategy: dict) -> PreparedFile:
-        """Parse, chunk and cut into windows (raises ParseError for files that cannot be indexed)."""
-        parsed = parse(filename, data)
-        static = strategy["static"]
-        chunks = chunk_text(parsed.text, static["max_chunk_size_tokens"], static["chunk_overlap_tokens"])
-        prepared = PreparedFile(vector_store_id, file_id, parsed, tokens.count(parsed.text),
-                                [self._chunk_row(parsed, c) for c in chunks])
+        """Parse, chunk and cut into windows (raises ParseError for files that cannot be indexed).
+
+        Parsing and chunking run in a child process, bounded by the file_search_parse_* settings."""
+        extracted = self._extractor.extract(filename, data, strategy, self._limits)
+        prepared = PreparedFile(vector_store_id, file_id, extracted.parsed, extracted.tokens, extracted.chunk_rows)
         embedder = self.embedder()
-        for chunk in chunks:
-            for piece in embedder.split(chunk.text):
+        for row in extracted.chunk_rows:
+            for piece in embedder.split(row["text"]):
                 prepared.pieces.append(piece)
-                prepared.chunk_of_piece.append(chunk.index)
+                prepared.chunk_of_piece.append(row["chunk_index"])
         return prepared
 
-    def embed(self, files: list[PreparedFile]) -> None:
-        """Compute the window vectors of several files in one pass (batching is what makes it fast)."""
+    def embed(self, files: list[PreparedFile], slice_pieces: int = 64) -> None:
+        """Compute the window vectors of several files (batching is what makes it fast).
+
+        In slices of `slice_pieces` windows (well under a second of CPU each), so `close()` is obeyed promptly."""
         everything = [piece for prepared in files for piece in prepared.pieces]
-        vectors = self.embedder().embed(everything) if everything else np.zeros((0, 0), dtype=np.float32)
+        parts = []
+        for first in range(0, len(everything), slice_pieces):
+            if self._closed:
+                raise Interrupted()
+            parts.append(self.embedder().embed(everything[first:first + slice_pieces]))
+        vectors = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
         offset = 0
         for prepared in files:
             prepared.vectors = vectors[offset:offset + len(prepared.pieces)]
@@ -125,11 +144,6 @@ class FileSearchIndex:
                         keyword.remove_group(file_id)
                         for row in chunk_rows:
                             keyword.add(f"{file_id}:{row['chunk_index']}", row["terms"].split(), file_id)
-
-    @staticmethod
-    def _chunk_row(parsed: ParsedText, chunk: Chunk) -> dict:
-        return {"chunk_index": chunk.index, "start": chunk.start, "page": parsed.page_at(chunk.start),
-                "text": chunk.text, "terms": " ".join(terms(chunk.text))}
 
     def remove_file(self, vector_store_id: str, file_id: str) -> None:
         self.records.delete_file(vector_store_id, file_id)

@@ -6,6 +6,11 @@ queued, up to a limit) and all their windows embedded together: batching is what
 makes a small CPU fast. Whether a file is still wanted, and what happens when it
 is done or failed, is the owner's business (the vector store service), through
 `IngestionHost`.
+
+Stopping (server shutdown) takes a moment, not the rest of the work in hand: a
+parse in progress is killed, embedding stops between slices, and groups not yet
+committed are dropped. Their files stay `in_progress` in the database and are
+ingested again at the next start, exactly as after a crash.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from emulator.tools.file_search.extractor import Interrupted
 from emulator.tools.file_search.index import FileSearchIndex, PreparedFile
 from emulator.tools.file_search.parsing import ParseError
 
@@ -57,6 +64,8 @@ class _Group:
     jobs: list[IngestJob]
     prepared: list[tuple[IngestJob, PreparedFile]]
     failed: list[Failure]
+    interrupted: bool = False
+    """A step was stopped part-way (shutdown): the group must not be committed."""
 
 
 class IngestionWorker:
@@ -73,6 +82,7 @@ class IngestionWorker:
         self._to_embed: queue.Queue[_Group | None] = queue.Queue(maxsize=2)
         self._to_commit: queue.Queue[_Group | None] = queue.Queue(maxsize=2)
         self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         for name, stage in (("prepare", self._prepare_stage), ("embed", self._embed_stage),
@@ -81,42 +91,64 @@ class IngestionWorker:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Finish the groups in hand and stop; files still queued stay `in_progress` and resume at next start."""
+    def halt(self) -> None:
+        """Stop work now, without waiting: work not yet committed is dropped, its files stay `in_progress`
+        and resume at the next start. A commit already under way finishes (it is short)."""
+        self._stopping.set()
+        self._index.close()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """`halt`, then wait for the threads to end. The threads are daemons: one still busy after
+        `timeout_s` is cut off at exit, which the next start recovers from as from a crash."""
+        self.halt()
         self._jobs.put(None)
+        deadline = time.monotonic() + timeout_s
         for thread in self._threads:
-            thread.join(timeout_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s still busy at shutdown; its files are ingested again at the next start", thread.name)
         self._threads = []
 
     def submit(self, job: IngestJob) -> None:
+        self._index.warm()
         self._jobs.put(job)
 
     # -- stages ------------------------------------------------------------------------------------
+    # Once stopping, each stage drops what it holds and passes only the end marker on.
+    def _dropped(self, group: _Group) -> bool:
+        return group.interrupted or self._stopping.is_set()
+
     def _prepare_stage(self) -> None:
-        while True:
-            group = self._take_group()
-            if group is None:
-                self._to_embed.put(None)
-                return
-            self._to_embed.put(self._guarded(group, self._prepare))
+        while (group := self._take_group()) is not None:
+            group = self._guarded(group, self._prepare)
+            if self._dropped(group):
+                break
+            self._to_embed.put(group)
+        self._to_embed.put(None)
 
     def _embed_stage(self) -> None:
         while (group := self._to_embed.get()) is not None:
-            self._to_commit.put(self._guarded(group, self._embed))
+            if not self._dropped(group):
+                group = self._guarded(group, self._embed)
+            if not self._dropped(group):
+                self._to_commit.put(group)
         self._to_commit.put(None)
 
     def _commit_stage(self) -> None:
         while (group := self._to_commit.get()) is not None:
+            if self._dropped(group):
+                continue
             try:
                 self._host.finish(group.prepared, group.failed)
             except Exception as exc:  # never leave files in progress: try to record them as failed
                 log.exception("recording ingestion results failed")
-                self._fail_all(group, exc)
+                if not self._stopping.is_set():  # stopping: they stay in progress, for the next start
+                    self._fail_all(group, exc)
 
     def _take_group(self) -> _Group | None:
         """The next jobs: one (waiting for it), then whatever else is queued, up to the group limits."""
         job = self._jobs.get()
-        if job is None:
+        if job is None or self._stopping.is_set():
             return None
         jobs = [job]
         while len(jobs) < self._group_files:
@@ -160,6 +192,9 @@ class IngestionWorker:
                 size += len(found.data)
                 group.prepared.append((job, self._index.prepare(job.vector_store_id, job.file_id, found.filename,
                                                                 found.data, found.strategy)))
+            except Interrupted:
+                group.interrupted = True
+                return
             except ParseError as exc:
                 group.failed.append(Failure(job, exc.code, exc.message))
             except Exception as exc:
@@ -169,6 +204,9 @@ class IngestionWorker:
     def _embed(self, group: _Group) -> None:
         try:
             self._index.embed([p for _job, p in group.prepared])
+        except Interrupted:
+            group.interrupted = True
+            return
         except Exception as exc:
             log.exception("embedding failed")
             group.failed.extend(Failure(job, "server_error", f"Embedding failed: {exc}") for job, _p in group.prepared)
