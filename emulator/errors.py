@@ -10,6 +10,8 @@ class APIError(Exception):
 
     status_code = 400
     error_type = "invalid_request_error"
+    headers: dict[str, str] = {}
+    """Extra response headers (e.g. `Connection: close`)."""
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -41,6 +43,18 @@ class MethodNotAllowed(APIError):
     status_code = 405
 
 
+class RequestTooLarge(APIError):
+    """A body over the server's size limit. The connection is closed: the rest of the body is not read."""
+
+    status_code = 413
+    headers = {"connection": "close"}
+
+
 class ServerError(APIError):
     status_code = 500
     error_type = "server_error"
+
+    @classmethod
+    def unexpected(cls) -> "ServerError":
+        """What OpenAI answers when something fails that should not have."""
+        return cls("The server had an error while processing your request. Sorry about that!")

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from emulator.engine.events import EventHub
 from emulator.ids import Clock, IdFactory
 from emulator.llm import ModelClient
-from emulator.llm import scripted
 from emulator.llm.recording import ChatModel, Tape, wrap_model_client
 from emulator.llm.router import ModelRouter
 from emulator.settings import Settings
@@ -34,9 +33,9 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> "Runtime":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         stores = Stores(Database(settings.sqlalchemy_url), BlobStore(settings.files_dir))
-        scripted.register(settings.scripts_dir)
         tape = Tape.from_settings(settings)
-        models = wrap_model_client(ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s), tape)
+        client = ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir)
+        models = wrap_model_client(client, tape)
         ids, clock = _ids_and_clock(settings, stores)
         return cls(settings, stores, ids, clock, EventHub(), models, tape)
 

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     expiry_sweep_interval_s: float = 1.0
 
     log_level: str = "info"
+    max_request_bytes: int = 32 * 1024 * 1024
+    """JSON request bodies larger than this get a 413 (32 MiB: room for 256k-character messages)."""
+    max_upload_bytes: int = 512 * 1024 * 1024
+    """File uploads (multipart bodies) larger than this get a 413 (OpenAI's per-file limit, 512 MB)."""
 
     # -- code_interpreter --------------------------------------------------------------
     sandbox_image: str = "assistants-emulator-sandbox"
@@ -86,6 +90,13 @@ class Settings(BaseSettings):
     """Captured stdout/stderr beyond this are cut, with a marker."""
     sandbox_max_file_bytes: int = 50 * 1024 * 1024
     """Files the code writes that are larger than this are not copied out."""
+    sandbox_data_size: str = "1g"
+    """Size of /mnt/data, a tmpfs in the container (OpenAI: 1 GiB). Its pages are memory, so the
+    container's memory limit is `sandbox_memory` plus this: a full /mnt/data leaves the code its memory."""
+    sandbox_max_output_files: int = 100
+    """Files collected from one execution (new or changed under /mnt/data); the model is told of the rest."""
+    sandbox_max_output_files_bytes: int = 100 * 1024 * 1024
+    """Bytes of files collected from one execution, all files together."""
 
     # -- record/replay and determinism --
     record: Path | None = None

@@ -1,266 +1,269 @@
-"""The sandbox kernel: executes Python sent by the emulator, keeping state between executions.
+"""The sandbox kernel: the container's PID 1, between the emulator and the model's code.
 
-Protocol: one JSON object per line. The emulator writes requests to stdin:
+The model's code runs in a worker process (worker.py) that the kernel starts as the sandbox
+user and supervises: the kernel enforces the time limit, captures output, stops processes the
+code left behind, and moves files in and out of /mnt/data (see supervise.py, datafiles.py).
+The user's code can change anything in the worker and nothing in the kernel.
+
+Protocol: one JSON object per line; the emulator writes to stdin, the kernel answers on its
+original stdout.
 
     {"id": 1, "code": "print(1)", "timeout": 30, "max_output": 65536}
+    -> {"id": 1, "stdout": "1\\n", "stderr": "", "error": null, "images": [], "timed_out": false,
+        "killed": false, "died": null, "files": [{"path": "out.csv", "size": 12}],
+        "skipped": [{"path": "link", "reason": "..."}], "listing_cut": false, "data_size": 1073741824,
+        "data_free": 1073729536}
+    {"id": 2, "put": "report.txt", "data": "<base64>", "more": false}   (a file, in pieces)
+    -> {"id": 2, "error": null}                                         (once, after the last piece)
+    {"id": 3, "read": "out.csv", "limit": 52428800}
+    -> {"id": 3, "data": "<base64>", "more": false}  (pieces)   or   {"id": 3, "error": "..."}
     {"interrupt": true}
-
-and the kernel answers each execution on its own channel (the original stdout):
-
-    {"id": 1, "stdout": "1\\n", "stderr": "", "error": null, "images": ["<base64 PNG>"], "timed_out": false}
-
-While code runs, file descriptors 1 and 2 point at capture files, so output from C code and
-subprocesses is captured too and can never corrupt the protocol channel.
 """
 
-import ast
 import base64
-import importlib.abc
-import importlib.machinery
-import io
+import errno
 import json
-import linecache
 import os
-import shutil
+import select
 import signal
 import sys
-import threading
 import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `python3 -I` leaves the script's directory out
+import supervise  # noqa: E402
+from datafiles import DataDir, RefusedFile, changes  # noqa: E402
 
 PROTOCOL = os.fdopen(os.dup(1), "w", buffering=1)
-MPL_PREBUILT = "/opt/sandbox/mpl"
-CAPTURE_DIR = "/tmp/.kernel"
-NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__}
-PENDING_IMAGES = []
-_busy = threading.Event()
-KERNEL_PID = os.getpid()
+GRACE_S = 1.0  # after the worker's own alarm: interrupt; one more grace: kill
+CHUNK = 1 << 20
+MAX_REPLY = 192 << 20  # a worker reply (its images) larger than this ends the worker
 
 
-class ExecutionTimeout(BaseException):
-    """Raised in user code when its time is up (BaseException: `except Exception` won't swallow it)."""
+class LineTooLong(Exception):
+    pass
 
 
-def _png_of_figure(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode()
+class Lines:
+    """JSON lines from a non-blocking descriptor."""
 
+    def __init__(self, fd: int, limit: int | None = None) -> None:
+        self.fd, self.limit, self._buffer, self.closed = fd, limit, bytearray(), False
 
-def _flush_figures() -> None:
-    """Render every open matplotlib figure as an image output, then close them (like Jupyter inline)."""
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is None:
-        return
-    for number in pyplot.get_fignums():
-        PENDING_IMAGES.append(_png_of_figure(pyplot.figure(number)))
-    pyplot.close("all")
-
-
-def display(*objects) -> None:
-    """Show objects like a notebook: figures and images become image outputs, the rest is printed."""
-    for obj in objects:
-        if hasattr(obj, "savefig"):
-            PENDING_IMAGES.append(_png_of_figure(obj))
-        elif hasattr(obj, "_repr_png_") and obj._repr_png_() is not None:
-            PENDING_IMAGES.append(base64.b64encode(obj._repr_png_()).decode())
-        elif obj.__class__.__module__.startswith("PIL.") and hasattr(obj, "save"):
-            buffer = io.BytesIO()
-            obj.save(buffer, format="PNG")
-            PENDING_IMAGES.append(base64.b64encode(buffer.getvalue()).decode())
-        else:
-            print(repr(obj))
-
-
-class _ShowHook(importlib.abc.MetaPathFinder):
-    """Makes `plt.show()` render figures as image outputs, patching pyplot when it is first imported."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "matplotlib.pyplot":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None:
-            return None
-        spec.loader = _PatchingLoader(spec.loader)
-        return spec
-
-
-class _PatchingLoader(importlib.abc.Loader):
-    def __init__(self, original) -> None:
-        self._original = original
-
-    def create_module(self, spec):
-        return self._original.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._original.exec_module(module)
-        module.show = lambda *args, **kwargs: _flush_figures()
-
-
-def _run(code: str) -> None:
-    linecache.cache["<code>"] = (len(code), None, code.splitlines(True), "<code>")  # source in tracebacks
-    tree = ast.parse(code, "<code>", "exec")
-    last = tree.body[-1] if tree.body else None
-    if isinstance(last, ast.Expr):  # show the value of a trailing expression, as a notebook does
-        tree.body.pop()
-        exec(compile(tree, "<code>", "exec"), NAMESPACE)
-        value = eval(compile(ast.Expression(last.value), "<code>", "eval"), NAMESPACE)
-        if value is not None:
-            if hasattr(value, "savefig") or hasattr(value, "_repr_png_"):
-                display(value)
-            else:
-                print(repr(value))
-    else:
-        exec(compile(tree, "<code>", "exec"), NAMESPACE)
-
-
-def _user_traceback() -> str:
-    kind, value, tb = sys.exc_info()
-    frames = [f for f in traceback.extract_tb(tb) if f.filename == "<code>"]
-    lines = traceback.format_list(frames) if frames else []
-    detail = "".join(traceback.format_exception_only(kind, value))
-    return "Traceback (most recent call last):\n" + "".join(lines) + detail if lines else detail
-
-
-def _on_alarm(_signum, _frame):
-    raise ExecutionTimeout()
-
-
-def _kill_strays() -> None:
-    """Stop every other process in the sandbox and collect them."""
-    me, deadline = os.getpid(), time.monotonic() + 5
-    while time.monotonic() < deadline:
-        others = [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != me]
-        if not others:
-            return
-        for sig in (signal.SIGSTOP, signal.SIGKILL):  # freeze first, so nothing forks while we kill
-            for pid in others:
-                try:
-                    os.kill(pid, sig)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        _reap_children()
-        time.sleep(0.005)
-
-
-def _reap_children() -> None:
-    # As PID 1 of its container, the kernel must collect exited children, or they stay zombies.
-    while True:
+    def fill(self) -> list:
         try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _read_capped(path: str, limit: int) -> str:
-    with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    text = data[:limit].decode("utf-8", errors="replace")
-    if len(data) > limit:
-        text += f"\n[output truncated: more than {limit} bytes]"
-    return text
-
-
-def execute(request: dict) -> dict:
-    limit = int(request.get("max_output", 65536))
-    out_path, err_path = f"{CAPTURE_DIR}/out", f"{CAPTURE_DIR}/err"
-    saved = os.dup(1), os.dup(2)
-    with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
-        os.dup2(out_file.fileno(), 1)
-        os.dup2(err_file.fileno(), 2)
-    sys.stdout = io.TextIOWrapper(os.fdopen(os.dup(1), "wb"), line_buffering=True, errors="replace")
-    sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(2), "wb"), line_buffering=True, errors="replace")
-    error, timed_out = None, False
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 60)))
-    _busy.set()
-    try:
-        _run(request["code"])
-        _flush_figures()
-    except ExecutionTimeout:
-        timed_out = True
-        error = f"ExecutionTimeout: execution stopped after {request.get('timeout', 60)} seconds"
-    except KeyboardInterrupt:
-        timed_out = True
-        error = "KeyboardInterrupt: execution interrupted"
-    except BaseException:  # the user's exception (SystemExit included) is output, not a kernel failure
-        error = _user_traceback()
-    finally:
-        if os.getpid() != KERNEL_PID:  # a process the user's code forked must never answer
-            os._exit(1)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _busy.clear()
-        for stream in (sys.stdout, sys.stderr):
+            chunk = os.read(self.fd, 1 << 20)
+        except BlockingIOError:
+            return []
+        if not chunk:
+            self.closed = True
+            return []
+        self._buffer += chunk
+        *lines, rest = self._buffer.split(b"\n")
+        self._buffer = bytearray(rest)
+        if self.limit is not None and len(self._buffer) > self.limit:
+            self._buffer.clear()  # the rest of that line then fails to parse and is ignored
+            raise LineTooLong()
+        found = []
+        for line in lines:
             try:
-                stream.flush()
-                stream.close()
-            except Exception:
-                pass
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
-    try:
-        _flush_figures()
-    except Exception:
-        pass
-    # Processes the code started do not outlive it: a sandbox has no background jobs (and no fork bombs).
-    _kill_strays()
-    images, PENDING_IMAGES[:] = list(PENDING_IMAGES), []
-    return {"id": request.get("id"), "stdout": _read_capped(out_path, limit), "stderr": _read_capped(err_path, limit),
-            "error": error, "images": images, "timed_out": timed_out}
+                found.append(json.loads(line))
+            except (ValueError, RecursionError):
+                continue  # a worker's garbage is ignored (the emulator writes only JSON)
+        return found
 
 
-def _requests():
-    """Execution requests from stdin; interrupts are handled here, as they arrive."""
-    queue, ready = [], threading.Condition()
+def emit(message: dict) -> None:
+    PROTOCOL.write(json.dumps(message) + "\n")
 
-    def reader() -> None:
-        for line in sys.stdin:
-            message = json.loads(line)
-            if message.get("interrupt"):
-                if _busy.is_set():
-                    os.kill(os.getpid(), signal.SIGINT)
+
+class Kernel:
+    def __init__(self) -> None:
+        self.data = DataDir()
+        self.captures = supervise.Captures()
+        self.host = Lines(0)
+        self.queued: list = []
+        self.incoming: dict = {}  # put id -> [fd, temporary name, error]
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wake = wake_r
+        signal.set_wakeup_fd(wake_w)  # SIGCHLD wakes select: a dead worker is noticed at once
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.worker = supervise.Worker(self.captures)
+        self.replies = Lines(self.worker.replies, MAX_REPLY)
+
+    def start(self) -> bool:
+        """Wait for the worker to say it is ready, then freeze it until the first execution."""
+        deadline = time.monotonic() + 30
+        while self.worker.alive and time.monotonic() < deadline:
+            host, worker = self._wait([self.worker.replies], deadline)
+            self.queued += host
+            if any(r.get("ready") for r in worker):
+                self.worker.signal(signal.SIGSTOP)
+                return True
+        return False
+
+    def _wait(self, extra: list, deadline: float) -> tuple[list, list]:
+        """Wait for input until the deadline: (host messages, worker messages)."""
+        timeout = max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([self.host.fd, self.wake, *extra], [], [], timeout)
+        host, worker = [], []
+        if self.wake in ready:
+            while True:
+                try:
+                    if not os.read(self.wake, 4096):
+                        break
+                except BlockingIOError:
+                    break
+            supervise.reap(self.worker)
+        if self.host.fd in ready:
+            host = self.host.fill()
+            if self.host.closed:
+                sys.exit(0)  # the emulator is gone: so is this sandbox
+        if self.worker.replies in ready and self.worker.replies in extra:
+            worker = self.replies.fill()
+        return host, worker
+
+    def serve(self) -> None:
+        while True:
+            while self.queued:
+                self.handle(self.queued.pop(0))
+            host, _ = self._wait([], time.monotonic() + 3600)
+            self.queued += host
+
+    def handle(self, message: dict) -> None:
+        if message.get("interrupt"):
+            return  # nothing runs
+        if "code" in message:
+            emit(self.execute(message))
+        elif "put" in message:
+            self.put(message)
+        elif "read" in message:
+            self.read(message)
+
+    # -- executions ----------------------------------------------------------------------
+    def execute(self, request: dict) -> dict:
+        reply = {"id": request.get("id"), "stdout": "", "stderr": "", "error": None, "images": [],
+                 "timed_out": False, "killed": False, "died": None}
+        if not self.worker.alive:
+            reply["died"] = self.worker.death()
+            return reply
+        before, _ = self.data.listing()
+        self.captures.clear()
+        timeout = float(request.get("timeout", 60))
+        # The request first, then the wake-up: the worker runs once, with its request already there.
+        self.worker.send(json.dumps({"id": request.get("id"), "code": request["code"],
+                                     "timeout": request.get("timeout", 60)}).encode() + b"\n")
+        self.worker.signal(signal.SIGCONT)
+        answer = self._await_worker(request.get("id"), timeout, reply)
+        self.worker.signal(signal.SIGSTOP)
+        supervise.kill_strays(self.worker)
+        if answer is not None:
+            reply.update(_checked(answer))
+        if not self.worker.alive and not reply["killed"]:
+            reply["died"] = self.worker.death()
+        limit = int(request.get("max_output", 65536))
+        reply["stdout"], reply["stderr"] = self.captures.read(limit)
+        after, reply["listing_cut"] = self.data.listing()
+        reply["files"], reply["skipped"] = changes(before, after)
+        reply["data_size"], reply["data_free"] = self.data.usage()
+        return reply
+
+    def _await_worker(self, request_id, timeout: float, reply: dict) -> dict | None:
+        """The worker's answer; None if it died or had to be killed (noted in `reply`)."""
+        interrupt_at = time.monotonic() + timeout + GRACE_S
+        kill_at = interrupt_at + GRACE_S
+        while self.worker.alive:
+            now = time.monotonic()
+            if now >= kill_at:  # it ignored its alarm and the interrupt: end it
+                reply["killed"] = True
+                self.worker.signal(signal.SIGKILL)
+                kill_at = now + 3600
+            elif now >= interrupt_at:
+                self.worker.signal(signal.SIGINT)
+                interrupt_at = kill_at
+            try:
+                host, worker = self._wait([self.worker.replies], min(interrupt_at, kill_at))
+            except LineTooLong:
+                self.worker.kill_reason = f"its output (images) took more than {MAX_REPLY} bytes"
+                self.worker.signal(signal.SIGKILL)
                 continue
-            with ready:
-                queue.append(message)
-                ready.notify()
-        with ready:
-            queue.append(None)
-            ready.notify()
+            for message in host:
+                if message.get("interrupt"):
+                    self.worker.signal(signal.SIGINT)
+                else:
+                    self.queued.append(message)
+            for answer in worker:
+                if answer.get("id") == request_id:
+                    return answer
+        return None
 
-    threading.Thread(target=reader, daemon=True).start()
-    while True:
-        with ready:
-            while not queue:
-                ready.wait()
-            message = queue.pop(0)
-        if message is None:
+    # -- files in and out ----------------------------------------------------------------
+    def put(self, message: dict) -> None:
+        key = message.get("id")
+        state = self.incoming.get(key)
+        try:
+            if state is None:
+                state = self.incoming[key] = [*self.data.create_temporary(), None]
+            if state[2] is None:
+                data = memoryview(base64.b64decode(message.get("data", "")))
+                while data:
+                    data = data[os.write(state[0], data):]
+        except OSError as exc:
+            state = state or self.incoming.setdefault(key, [None, None, None])
+            state[2] = _reason(exc)
+        if message.get("more"):
             return
-        yield message
+        fd, temporary, error = self.incoming.pop(key)
+        if fd is not None:
+            os.close(fd)
+        if error is None:
+            try:
+                self.data.put_in_place(temporary, str(message["put"]))
+            except (OSError, RefusedFile) as exc:
+                error = _reason(exc)
+        elif temporary is not None:
+            self.data.discard(temporary)
+        emit({"id": key, "error": error})
+
+    def read(self, message: dict) -> None:
+        try:
+            data = self.data.read(str(message["read"]), int(message["limit"]))
+        except RefusedFile as exc:
+            emit({"id": message.get("id"), "error": str(exc)})
+            return
+        for start in range(0, max(len(data), 1), CHUNK):
+            emit({"id": message.get("id"), "data": base64.b64encode(data[start:start + CHUNK]).decode(),
+                  "more": start + CHUNK < len(data)})
 
 
-def _prepare_matplotlib() -> None:
-    """Matplotlib's config and font cache, built into the image, copied where it may write."""
-    target = os.environ.get("MPLCONFIGDIR")
-    if target and os.path.isdir(MPL_PREBUILT) and not os.path.exists(target):
-        shutil.copytree(MPL_PREBUILT, target)
+def _checked(answer: dict) -> dict:
+    """Only the fields a worker may set, of the types they must have: the worker is not trusted."""
+    error, images = answer.get("error"), answer.get("images")
+    return {"error": error if isinstance(error, str) or error is None else str(error),
+            "images": [i for i in images if isinstance(i, str)] if isinstance(images, list) else [],
+            "timed_out": answer.get("timed_out") is True}
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "No space left on device"
+    return str(exc) if isinstance(exc, RefusedFile) else (exc.strerror or str(exc))
 
 
 def main() -> None:
-    os.makedirs(CAPTURE_DIR, exist_ok=True)
-    _prepare_matplotlib()
+    if os.getpid() != 1:
+        # Stopping "every other process" is only safe in the sandbox's own PID namespace.
+        emit({"ready": False, "error": "the kernel must be PID 1 of its own container (or PID namespace)"})
+        return
+    os.umask(0o022)
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # stray writes between executions go nowhere, never into the protocol
-    sys.meta_path.insert(0, _ShowHook())
-    NAMESPACE["display"] = display
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    PROTOCOL.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
-    for request in _requests():
-        PROTOCOL.write(json.dumps(execute(request)) + "\n")
+    os.dup2(devnull, 1)  # the kernel's own stray writes go nowhere, never into the protocol
+    os.set_blocking(0, False)
+    kernel = Kernel()
+    if not kernel.start():
+        emit({"ready": False, "error": f"the worker did not start ({kernel.worker.death()})"})
+        return
+    emit({"ready": True, "pid": os.getpid(), "separated": kernel.worker.separated})
+    kernel.serve()
 
 
 if __name__ == "__main__":

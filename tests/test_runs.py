@@ -13,7 +13,7 @@ def new_thread(client, *texts):
     return client.beta.threads.create(messages=[{"role": "user", "content": t} for t in texts])
 
 
-def wait_for(predicate, timeout=10.0, interval=0.05):
+def wait_for(predicate, timeout=30.0, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -12,12 +12,11 @@ blank emulator this way without paying for a new process.
 
 from __future__ import annotations
 
-import json
-
 from pydantic import ValidationError
 from starlette.routing import Route
 
 from emulator.api.http import json_response
+from emulator.api.json_body import parse_json
 from emulator.assembly import restart_runtime
 from emulator.errors import InvalidRequest
 from emulator.llm.cassette import CassetteError, check_cassette_settings
@@ -42,8 +41,8 @@ async def read_clock(request):
 
 async def _json_object(request) -> dict:
     try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
+        body = parse_json(await request.body())
+    except InvalidRequest:
         body = None
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object.")

@@ -1,5 +1,8 @@
 """/v1/files"""
 
+import re
+from urllib.parse import quote
+
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,8 +22,14 @@ async def upload_file(request):
         if not purpose:
             raise InvalidRequest("Missing required parameter: 'purpose'.", param="purpose",
                                  code="missing_required_parameter")
+        filename = upload.filename or "upload"
+        if _CONTROL.search(filename):
+            # A NUL or line break cannot go back out in a Content-Disposition header, and no file system
+            # takes a NUL: refused rather than stored unusable.
+            raise InvalidRequest("Invalid 'file': the filename contains a control character.", param="file",
+                                 code="invalid_value")
         data = await upload.read()
-        return json_response(services(request).files.create(upload.filename or "upload", data, str(purpose)))
+        return json_response(services(request).files.create(filename, data, str(purpose)))
     finally:
         await form.close()
 
@@ -40,8 +49,24 @@ async def delete_file(request):
 
 async def file_content(request):
     file, data = services(request).files.content(request.path_params["file_id"])
-    disposition = f'attachment; filename="{file.filename}"'
-    return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": content_disposition(file.filename)})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_PLAIN = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with the name as RFC 6266 gives it: a plain-ASCII `filename` for old clients (other
+    characters become `_`), and, when that is not the name itself, `filename*` with the UTF-8 name."""
+    fallback = _NOT_PLAIN.sub("_", filename)
+    if fallback == filename:
+        return f'attachment; filename="{filename}"'
+    # Control characters (in a name stored before they were refused) are percent-encoded like any byte;
+    # errors="replace" covers a name that is not valid Unicode (from a file system, via surrogateescape).
+    encoded = quote(filename.encode("utf-8", errors="replace"), safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 routes = [

@@ -10,24 +10,15 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator.api.json_body import parse_json
 from emulator.api.validation import validate_body
 from emulator.errors import InvalidRequest
 from emulator.store import Page
 
-_BAD_JSON = (
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
-    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have "
-    "trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"
-)
-
 
 async def read_json_body(request: Request) -> Any:
-    """The request's JSON body, parsed but not validated ({} when empty)."""
-    raw = await request.body()
-    try:
-        return json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest(_BAD_JSON) from None
+    """The request's JSON body, parsed within bounds (see json_body) but not validated ({} when empty)."""
+    return parse_json(await request.body())
 
 
 async def read_json(request: Request, schema: str, *, extra_fields: tuple[str, ...] = ()) -> dict[str, Any]:

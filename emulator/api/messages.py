@@ -18,7 +18,7 @@ async def list_messages(request):
 
 async def retrieve_message(request):
     p = request.path_params
-    return json_response(services(request).messages.get(p["thread_id"], p["message_id"]))
+    return json_response(services(request).messages.document(p["thread_id"], p["message_id"]))
 
 
 async def modify_message(request):

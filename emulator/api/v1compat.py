@@ -17,6 +17,8 @@ from typing import Any
 from starlette.requests import Request
 
 from emulator.api.http import ListParams
+from emulator.api.json_body import parse_json
+from emulator.api.wire import send_error
 from emulator.errors import APIError, InvalidRequest, MethodNotAllowed, NotFound
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ class V1CompatMiddleware:
                 body = _rewrite_request(services, path, body)
                 receive = _replay(body, receive)
         except APIError as exc:
-            return await _send_json(send, exc.status_code, exc.body())
+            return await send_error(send, exc)
         await self.app(scope, receive, _ResponseRewriter(send, services))
 
 
@@ -87,8 +89,8 @@ def _replay(body: bytes, original):
 
 def _rewrite_request(services, path: str, raw: bytes) -> bytes:
     try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(raw)
+    except InvalidRequest:
         return raw  # the route answers with OpenAI's JSON error
     if not isinstance(body, dict):
         return raw
@@ -371,10 +373,7 @@ def _assistant_files(services, method: str, ids: dict, raw: bytes, query: ListPa
     if method == "GET":
         return 200, (_one(listing(), file_id, "assistant file") if file_id else _listed(listing(), query))
     if method == "POST" and not file_id:
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidRequest("We could not parse the JSON body of your request.") from None
+        body = parse_json(raw)
         new_id = body.get("file_id") if isinstance(body, dict) else None
         if not isinstance(new_id, str) or not new_id:
             raise InvalidRequest("Missing required parameter: 'file_id'.", param="file_id", code="missing_required_parameter")

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
+from emulator.api import spec_fixes
 from emulator.errors import InvalidRequest
 
 _SCHEMAS_FILE = Path(__file__).with_name("openapi_requests.json")
@@ -20,15 +22,31 @@ _JSON_TYPES = {"string": "a string", "number": "a decimal", "integer": "an integ
                "object": "an object", "array": "an array", "null": "null"}
 
 
+# JSON Schema counts 5.0 as an integer; OpenAI does not, and neither can the handlers (a float limit
+# breaks slicing and SQL). Booleans are not integers either (jsonschema agrees).
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+_Validator = validators.extend(Draft202012Validator, type_checker=_TYPES)
+# Formats are only annotations unless a checker is given; `uri` (image_url.url) is the one the request
+# schemas use. An absolute URI: a scheme, then something, and no whitespace or control characters.
+_FORMATS = FormatChecker(formats=())
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f]+")
+
+
+@_FORMATS.checks("uri")
+def _is_uri(value: Any) -> bool:
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
 @functools.cache
 def _document() -> dict[str, Any]:
-    return json.loads(_SCHEMAS_FILE.read_text())
+    return spec_fixes.apply(json.loads(_SCHEMAS_FILE.read_text()))
 
 
 @functools.cache
 def _validator(schema_name: str) -> Draft202012Validator:
     # The root holds `components`, so the spec's `#/components/schemas/...` refs resolve in it.
-    return Draft202012Validator({**_document(), "$ref": f"#/components/schemas/{schema_name}"})
+    return _Validator({**_document(), "$ref": f"#/components/schemas/{schema_name}"}, format_checker=_FORMATS)
 
 
 def validate_body(body: Any, schema_name: str, *, extra_fields: Iterable[str] = ()) -> dict[str, Any]:
@@ -173,7 +191,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
-        return "a decimal"
+        return "a decimal number"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
@@ -226,4 +244,7 @@ def _to_api_error(error: ValidationError) -> InvalidRequest:
             f"{thing} with {noun} {size} instead.",
             param=param, code=f"{thing}_{'above_max' if longer else 'below_min'}_length",
         )
+    if kind == "format":
+        return InvalidRequest(f"Invalid {where}: expected a valid {limit.upper()}, but got '{value}' instead.",
+                              param=param, code="invalid_value")
     return InvalidRequest(f"Invalid value for {where}.", param=param, code="invalid_value")

@@ -4,7 +4,6 @@ from starlette.routing import Route
 
 from emulator.api.http import ListParams, json_response, list_response, read_json, read_json_body, services
 from emulator.api.validation import validate_body
-from emulator.errors import InvalidRequest
 from emulator.tools.file_search.filters import check_filter
 
 
@@ -49,23 +48,15 @@ async def delete_vector_store(request):
 
 async def search_vector_store(request):
     body = await read_json_body(request)
-    # Checked apart from the schema: `ranking_options.hybrid_search` ({embedding_weight, text_weight}, as
-    # OpenAI's Responses API takes it) is not in this endpoint's schema, and compound `filters` refer to
-    # themselves in a way the validator does not follow (see check_filter).
-    hybrid, filters = None, None
-    if isinstance(body, dict):
-        if isinstance(body.get("ranking_options"), dict):
-            options = dict(body["ranking_options"])
-            hybrid = options.pop("hybrid_search", None)
-            if hybrid is not None and not isinstance(hybrid, dict):
-                raise InvalidRequest("Invalid type for 'ranking_options.hybrid_search': expected an object.",
-                                     param="ranking_options.hybrid_search", code="invalid_type")
-            body = {**body, "ranking_options": options}
-        filters = body.pop("filters", None)
+    # `filters` are checked apart from the schema: compound filters refer to themselves in a way the
+    # validator does not follow (see check_filter). `ranking_options.hybrid_search` is an emulator
+    # extension the schema is given in emulator.api.spec_fixes.
+    filters = body.pop("filters", None) if isinstance(body, dict) else None
     body = validate_body(body, "VectorStoreSearchRequest")
     if filters is not None:
         check_filter(filters)
         body["filters"] = filters
+    hybrid = (body.get("ranking_options") or {}).get("hybrid_search")
     page = await services(request).vector_stores.search(request.path_params["vector_store_id"], body, hybrid)
     return json_response(page)
 

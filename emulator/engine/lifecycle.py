@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from openai.types.beta.threads import Run
 from openai.types.beta.threads.run import IncompleteDetails, LastError
 
+from emulator import run_status
 from emulator.engine.events import Event
 from emulator.objects import revise
 
 if TYPE_CHECKING:
     from emulator.runtime import Runtime
 
-ACTIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
 
 # What happens to a still-open step or message when its run ends this way.
 _STEP_END = {"cancelled": "cancelled", "failed": "failed", "expired": "expired", "incomplete": "cancelled"}
@@ -34,7 +34,7 @@ class RunLifecycle:
 
     def transition(self, run: Run, status: str, **fields) -> Run:
         """Save `run` in `status` with `fields` changed, and publish `thread.run.<status>`."""
-        if status not in ACTIVE_STATUSES:
+        if status not in run_status.ACTIVE:
             fields = {"expires_at": None, "required_action": None, **fields}
         updated = revise(run, status=status, **fields)
         self._rt.stores.runs.save(updated)

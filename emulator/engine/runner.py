@@ -11,7 +11,8 @@ from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import RunStepDeltaEvent
 
 from emulator.engine.events import Event
-from emulator.engine.lifecycle import ACTIVE_STATUSES, RunLifecycle
+from emulator import run_status
+from emulator.engine.lifecycle import RunLifecycle
 from emulator.engine.prompt import PromptBuilder, PromptTooLong
 from emulator.engine.requests import chat_response_format, chat_tool_choice, chat_tools
 from emulator.engine.turn import TurnRecorder, TurnResult
@@ -249,7 +250,7 @@ class RunEngine:
 
     def _end(self, run_id: str, ending) -> None:
         run = self._rt.stores.runs.get(run_id)
-        if run is not None and run.status in ACTIVE_STATUSES:
+        if run is not None and run.status in run_status.ACTIVE:
             ending(revise(run, usage=self._usage_dict(run)))
 
     def _end_cancelled(self, run_id: str) -> None:
@@ -268,7 +269,7 @@ class RunEngine:
 
     def thread_deleted(self, thread_id: str) -> None:
         """Stop the thread's runs without recording anything, and let tools free its resources."""
-        for run in self._rt.stores.runs.find_in("status", ACTIVE_STATUSES, thread_id=thread_id):
+        for run in self._rt.stores.runs.find_in("status", run_status.ACTIVE, thread_id=thread_id):
             self.abandon(run.id)
         task = asyncio.get_running_loop().create_task(self._tools.thread_deleted(thread_id))
         self._housekeeping.add(task)  # a reference, so the task is not collected before it runs
@@ -300,7 +301,7 @@ class RunEngine:
 
         (A run in `requires_action` waits for the client, not the server: it survives, and expires on time.)"""
         count = 0
-        for status in ("queued", "in_progress", "cancelling"):
+        for status in run_status.UNSETTLED:
             for run in self._rt.stores.runs.find(status=status):
                 self._end_interrupted(run.id)
                 count += 1

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 from emulator import tokens
+from emulator.llm import scripted
 from emulator.llm.json_tools import stream_with_json_tools
 from emulator.llm.litellm_import import litellm
 from emulator.llm.router import ModelRouter
@@ -14,9 +17,21 @@ StreamItem = TextDelta | ToolCallDelta | Finish
 
 
 class ModelClient:
-    def __init__(self, router: ModelRouter, timeout_s: float) -> None:
+    def __init__(self, router: ModelRouter, timeout_s: float, scripts_dir: Path) -> None:
         self._router = router
         self._timeout_s = timeout_s
+        self._scripts_dir = scripts_dir
+        self._set_up: asyncio.Task | None = None
+
+    async def _ready(self) -> None:
+        """Import litellm and register the scripted provider, once, off the event loop.
+
+        Importing litellm takes seconds; doing it here rather than at server start lets the
+        server answer at once (the first model call waits for it, if it is still going)."""
+        if self._set_up is None:
+            self._set_up = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(scripted.register, self._scripts_dir))
+        await asyncio.shield(self._set_up)
 
     def routed_model(self, requested: str) -> str:
         """The litellm model a requested name goes to (after the model map)."""
@@ -48,7 +63,9 @@ class ModelClient:
         return kwargs
 
     async def warm_up(self) -> None:
-        """Make one tiny call through litellm, so its one-off set-up is not paid by the first run."""
+        """Make one tiny call through litellm, so its one-off set-up is not paid by the first run.
+
+        The server runs this in the background once it listens (see `emulator.app`)."""
         # With a tool: litellm's first request with tools pays another half second of set-up.
         tools = [{"type": "function", "function": {"name": "warm_up", "parameters": {"type": "object"}}}]
         request = ChatRequest(model="scripted/echo", messages=[{"role": "user", "content": "hi"}], tools=tools,
@@ -67,6 +84,7 @@ class ModelClient:
                 yield item
 
     async def _stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        await self._ready()
         lib = litellm()
         try:
             response = await lib.acompletion(**self._kwargs(request))

@@ -9,6 +9,7 @@ received as JSON (messages, tool names, sampling options), for testing prompts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from pathlib import Path
@@ -97,45 +98,52 @@ def _raise_scripted_error(turn: Turn, model: str) -> None:
     raise lib.APIError(500, error.message, llm_provider=PROVIDER, model=model)
 
 
-class ScriptedProvider(litellm().CustomLLM):
-    def __init__(self, scripts_dir: Path) -> None:
-        super().__init__()
-        self.scripts_dir = scripts_dir
+@functools.cache
+def provider_class() -> type:
+    """The provider class, made on first use: subclassing litellm's `CustomLLM` imports litellm
+    (seconds), which the server does in the background after it starts listening."""
 
-    def _turn(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Turn:
-        if model == "echo":
-            return _echo_turn(messages)
-        if model == "inspect":
-            return _inspect_turn(messages, optional_params)
-        script: Script = load_script(model, self.scripts_dir)
-        return script.turn_for(messages, model)
+    class ScriptedProvider(litellm().CustomLLM):  # type: ignore[misc]
+        def __init__(self, scripts_dir: Path) -> None:
+            super().__init__()
+            self.scripts_dir = scripts_dir
 
-    async def astreaming(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[dict]:
-        optional_params = kwargs.get("optional_params") or {}
-        try:
+        def _turn(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Turn:
+            if model == "echo":
+                return _echo_turn(messages)
+            if model == "inspect":
+                return _inspect_turn(messages, optional_params)
+            script: Script = load_script(model, self.scripts_dir)
+            return script.turn_for(messages, model)
+
+        async def astreaming(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[dict]:
+            optional_params = kwargs.get("optional_params") or {}
+            try:
+                turn = self._turn(model, messages, optional_params)
+            except ScriptError as exc:
+                raise litellm().BadRequestError(str(exc), model=model, llm_provider=PROVIDER) from exc
+            if turn.error:
+                _raise_scripted_error(turn, model)
+            for chunk in _Playback(turn, messages, optional_params.get("max_tokens")).chunks():
+                if turn.delay_ms:
+                    await asyncio.sleep(turn.delay_ms / 1000)
+                yield chunk
+
+        def streaming(self, model: str, messages: list, **kwargs: Any) -> Iterator[dict]:
+            optional_params = kwargs.get("optional_params") or {}
             turn = self._turn(model, messages, optional_params)
-        except ScriptError as exc:
-            raise litellm().BadRequestError(str(exc), model=model, llm_provider=PROVIDER) from exc
-        if turn.error:
-            _raise_scripted_error(turn, model)
-        for chunk in _Playback(turn, messages, optional_params.get("max_tokens")).chunks():
-            if turn.delay_ms:
-                await asyncio.sleep(turn.delay_ms / 1000)
-            yield chunk
+            if turn.error:
+                _raise_scripted_error(turn, model)
+            yield from _Playback(turn, messages, optional_params.get("max_tokens")).chunks()
 
-    def streaming(self, model: str, messages: list, **kwargs: Any) -> Iterator[dict]:
-        optional_params = kwargs.get("optional_params") or {}
-        turn = self._turn(model, messages, optional_params)
-        if turn.error:
-            _raise_scripted_error(turn, model)
-        yield from _Playback(turn, messages, optional_params.get("max_tokens")).chunks()
+    return ScriptedProvider
 
 
 def register(scripts_dir: Path) -> None:
     """Add (or re-point) the scripted provider in litellm's custom-provider map."""
     lib = litellm()
     entries = [e for e in (lib.custom_provider_map or []) if e.get("provider") != PROVIDER]
-    entries.append({"provider": PROVIDER, "custom_handler": ScriptedProvider(scripts_dir)})
+    entries.append({"provider": PROVIDER, "custom_handler": provider_class()(scripts_dir)})
     lib.custom_provider_map = entries
     # litellm reads the map into its provider list when it is set through this helper.
     from litellm.utils import custom_llm_setup

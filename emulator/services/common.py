@@ -20,6 +20,12 @@ def require(collection: Collection[M], object_id: str, kind: str) -> M:
     return obj
 
 
+def require_exists(collection: Collection, object_id: str, kind: str) -> None:
+    """`require` without reading the object: for a parent whose existence is all a request checks."""
+    if not collection.exists(object_id):
+        raise NotFound.object(kind, object_id)
+
+
 def page_of(collection: Collection, params, **where: str) -> Page:
     try:
         return collection.page(limit=params.limit, order=params.order, after=params.after, before=params.before,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from openai.types import FileDeleted, FileObject
+from openai.types import FileDeleted
 
 from emulator.errors import InvalidRequest
+from emulator.objects import File
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require
 
@@ -19,22 +20,22 @@ class FileService:
         self._store = rt.stores.files
         self._on_delete = on_delete
 
-    def create(self, filename: str, data: bytes, purpose: str) -> FileObject:
+    def create(self, filename: str, data: bytes, purpose: str) -> File:
         if purpose not in PURPOSES and purpose != "assistants_output":
             supported = ", ".join(f"'{p}'" for p in PURPOSES)
             raise InvalidRequest(f"Invalid value: '{purpose}'. Supported values are: {supported}.",
                                  param="purpose", code="invalid_value")
-        file = FileObject(
+        file = File(
             id=self._rt.ids.new("file-"), object="file", bytes=len(data), created_at=self._rt.clock.now(),
             filename=filename, purpose=purpose, status="processed",
         )
         self._rt.stores.blobs.write(file.id, data)
         return self._store.add(file)
 
-    def get(self, file_id: str) -> FileObject:
+    def get(self, file_id: str) -> File:
         return require(self._store, file_id, "file")
 
-    def content(self, file_id: str) -> tuple[FileObject, bytes]:
+    def content(self, file_id: str) -> tuple[File, bytes]:
         file = self.get(file_id)
         return file, self._rt.stores.blobs.read(file_id)
 

@@ -7,11 +7,11 @@ from typing import Any
 from openai.types.beta.threads import Message, MessageDeleted
 
 from emulator.errors import InvalidRequest, NotFound
+from emulator import run_status
 from emulator.objects import revise
 from emulator.runtime import Runtime
-from emulator.services.common import page_of, require
+from emulator.services.common import page_of, require, require_exists
 
-ACTIVE_RUN_STATUSES = ("queued", "in_progress", "requires_action", "cancelling")
 
 
 def content_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,7 +34,7 @@ class MessageService:
         self._vector_stores = vector_stores
 
     def active_run_id(self, thread_id: str) -> str | None:
-        runs = self._rt.stores.runs.find_in("status", ACTIVE_RUN_STATUSES, thread_id=thread_id)
+        runs = self._rt.stores.runs.find_in("status", run_status.ACTIVE, thread_id=thread_id)
         return runs[-1].id if runs else None
 
     def _thread(self, thread_id: str):
@@ -70,11 +70,19 @@ class MessageService:
                 raise InvalidRequest(f"Invalid 'file_id': '{file_id}'. File not found.", param="file_id")
 
     def get(self, thread_id: str, message_id: str) -> Message:
-        self._thread(thread_id)
         message = self._store.get(message_id)
         if message is None or message.thread_id != thread_id:
+            require_exists(self._rt.stores.threads, thread_id, "thread")  # an unknown thread is the first 404
             raise NotFound.object("message", message_id)
-        return message
+        return message  # its thread exists: deleting a thread deletes its messages
+
+    def document(self, thread_id: str, message_id: str) -> str:
+        """`get`'s answer as the stored JSON: the read path serves it without parsing it."""
+        document = self._store.document(message_id, thread_id=thread_id)
+        if document is None:
+            require_exists(self._rt.stores.threads, thread_id, "thread")
+            raise NotFound.object("message", message_id)
+        return document
 
     def update(self, thread_id: str, message_id: str, body: dict[str, Any]) -> Message:
         message = self.get(thread_id, message_id)
@@ -88,8 +96,16 @@ class MessageService:
         return MessageDeleted(id=message_id, object="thread.message.deleted", deleted=True)
 
     def page(self, thread_id: str, params, run_id: str | None = None):
-        self._thread(thread_id)
         where = {"thread_id": thread_id}
         if run_id:
             where["run_id"] = run_id
-        return page_of(self._store, params, **where)
+        # One query for a page with messages in it (their thread exists); the thread is
+        # looked up only when the page is empty or a cursor is not found.
+        try:
+            page = page_of(self._store, params, **where)
+        except InvalidRequest:
+            require_exists(self._rt.stores.threads, thread_id, "thread")
+            raise
+        if not page.ids:
+            require_exists(self._rt.stores.threads, thread_id, "thread")
+        return page

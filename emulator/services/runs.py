@@ -9,6 +9,7 @@ from openai.types.beta import Thread
 from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import RunStep
 
+from emulator import run_status
 from emulator.engine import RunEngine
 from emulator.engine.events import Event
 from emulator.errors import InvalidRequest, NotFound
@@ -16,13 +17,12 @@ from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.assistants import AssistantService
 from emulator.services.common import page_of
-from emulator.services.messages import ACTIVE_RUN_STATUSES, MessageService
+from emulator.services.messages import MessageService
 from emulator.services.threads import ThreadService
 from emulator.store import Page
 
 SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 STEP_INCLUDES = (SEARCH_CONTENT,)
-_UNSETTLED = ("queued", "in_progress", "cancelling")
 _RUN_OPTIONS = ("temperature", "top_p", "max_prompt_tokens", "max_completion_tokens", "metadata")
 
 
@@ -100,13 +100,13 @@ class RunService:
 
     def cancel(self, thread_id: str, run_id: str) -> Run:
         run = self.get(thread_id, run_id)
-        if run.status not in ACTIVE_RUN_STATUSES or run.status == "cancelling":
+        if run.status not in run_status.ACTIVE or run.status == "cancelling":
             raise InvalidRequest(f"Cannot cancel run with status '{run.status}'.")
         return self._engine.cancel(run)
 
     async def wait_for_change(self, run: Run, timeout_s: float) -> Run:
         """For pollers: wait (briefly) until an active run changes status."""
-        if run.status in _UNSETTLED:
+        if run.status in run_status.UNSETTLED:
             await self._rt.hub.wait_for_change(run.id, timeout_s)
             return self._store.get(run.id) or run
         return run
@@ -116,7 +116,7 @@ class RunService:
         the model timeout: deterministic mode answers reads with it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._rt.settings.model_timeout_s
-        while run.status in _UNSETTLED and (left := deadline - loop.time()) > 0:
+        while run.status in run_status.UNSETTLED and (left := deadline - loop.time()) > 0:
             await self._rt.hub.wait_for_change(run.id, left)
             run = self._store.get(run.id) or run
         return run

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Generic, Iterable, Literal, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Integer, Select, Table, bindparam, delete, func, insert, select, update
 
 from emulator.store.database import Database
 
@@ -27,13 +27,37 @@ class CursorNotFound(LookupError):
 
 
 class Collection(Generic[M]):
-    """CRUD and cursor pagination for one SDK model type kept in one table."""
+    """CRUD and cursor pagination for one SDK model type kept in one table.
+
+    The read path's statements are built once, with bound parameters: building and cache-keying a
+    SQLAlchemy statement costs more than SQLite takes to run it (see bench/read_path.py).
+    """
 
     def __init__(self, db: Database, table: Table, model: type[M]) -> None:
         self._engine = db.engine
         self._table = table
         self._model = model
         self._indexed = [c.name for c in table.columns if c.name not in ("seq", "id", "created_at", "data")]
+        self._data_by_id = select(table.c.data).where(table.c.id == bindparam("id"))
+        self._seq_by_id = select(table.c.seq).where(table.c.id == bindparam("id"))
+        self._page_statements: dict[tuple, _Compiled] = {}
+        self._document_statements: dict[tuple, _Compiled] = {}
+        self._data_by_id_sql = _Compiled(self._data_by_id, self._engine)
+        self._seq_by_id_sql = _Compiled(self._seq_by_id, self._engine)
+
+    def _read(self, compiled: "_Compiled", params: dict[str, object]) -> list:
+        """Rows of a read, run on the driver's connection: SQLAlchemy's per-execution work (connection
+        wrapper, result machinery) costs several times what the query does on the read path."""
+        raw = self._engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(compiled.sql, compiled.parameters(params))
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
 
     def _columns(self, obj: M) -> dict[str, object]:
         return {name: getattr(obj, name, None) for name in self._indexed}
@@ -56,9 +80,23 @@ class Collection(Generic[M]):
         return obj
 
     def get(self, object_id: str) -> M | None:
-        with self._engine.connect() as conn:
-            data = conn.execute(select(self._table.c.data).where(self._table.c.id == object_id)).scalar()
-        return None if data is None else self._model.model_validate_json(data)
+        rows = self._read(self._data_by_id_sql, {"id": object_id})
+        return self._model.model_validate_json(rows[0][0]) if rows else None
+
+    def document(self, object_id: str, **where: str) -> str | None:
+        """The stored JSON of an object (as the API returns it), if it matches `where`; not parsed."""
+        names = tuple(sorted(where))
+        compiled = self._document_statements.get(names)
+        if compiled is None:
+            t = self._table
+            statement = select(t.c.data).where(t.c.id == bindparam("id"),
+                                               *(t.c[name] == bindparam(f"w_{name}") for name in names))
+            compiled = self._document_statements[names] = _Compiled(statement, self._engine)
+        rows = self._read(compiled, {"id": object_id, **{f"w_{k}": v for k, v in where.items()}})
+        return rows[0][0] if rows else None
+
+    def exists(self, object_id: str) -> bool:
+        return bool(self._read(self._seq_by_id_sql, {"id": object_id}))
 
     def find(self, **where: str) -> list[M]:
         """All objects matching the indexed columns given, in creation order."""
@@ -104,30 +142,61 @@ class Collection(Generic[M]):
         **where: str,
     ) -> Page:
         """A page in creation order (`asc`) or reverse (`desc`), after/before a cursor id."""
-        t = self._table
-        scope = [t.c[name] == value for name, value in where.items()]
-        with self._engine.connect() as conn:
-            forward = order == "asc"
-            query = select(t.c.id, t.c.data).where(*scope)
-            if after is not None:
-                seq = self._seq_of(conn, after, scope)
-                query = query.where(t.c.seq > seq if forward else t.c.seq < seq)
-            if before is not None:
-                seq = self._seq_of(conn, before, scope)
-                query = query.where(t.c.seq < seq if forward else t.c.seq > seq)
-            # With only `before`, walk away from the cursor, then restore the page's order.
-            reverse_walk = before is not None and after is None
-            ascending = forward != reverse_walk
-            query = query.order_by(t.c.seq.asc() if ascending else t.c.seq.desc()).limit(limit + 1)
-            rows = conn.execute(query).all()
+        forward = order == "asc"
+        # With only `before`, walk away from the cursor, then restore the page's order.
+        reverse_walk = before is not None and after is None
+        shape = (tuple(sorted(where)), forward, after is not None, before is not None, forward != reverse_walk)
+        params: dict[str, object] = {f"w_{name}": value for name, value in where.items()}
+        params["limit"] = limit + 1
+        if after is not None or before is not None:
+            with self._engine.connect() as conn:
+                if after is not None:
+                    params["after_seq"] = self._seq_of(conn, after, where)
+                if before is not None:
+                    params["before_seq"] = self._seq_of(conn, before, where)
+        rows = self._read(self._page_statement(shape), params)
         has_more = len(rows) > limit
         rows = rows[:limit]
         if reverse_walk:
             rows.reverse()
         return Page(ids=[r[0] for r in rows], documents=[r[1] for r in rows], has_more=has_more)
 
-    def _seq_of(self, conn, object_id: str, scope) -> int:
-        seq = conn.execute(select(self._table.c.seq).where(self._table.c.id == object_id, *scope)).scalar()
+    def _page_statement(self, shape: tuple) -> "_Compiled":
+        statement = self._page_statements.get(shape)
+        if statement is None:
+            names, forward, after, before, ascending = shape
+            t = self._table
+            statement = select(t.c.id, t.c.data).where(*(t.c[name] == bindparam(f"w_{name}") for name in names))
+            if after:
+                statement = statement.where(t.c.seq > bindparam("after_seq") if forward
+                                            else t.c.seq < bindparam("after_seq"))
+            if before:
+                statement = statement.where(t.c.seq < bindparam("before_seq") if forward
+                                            else t.c.seq > bindparam("before_seq"))
+            statement = statement.order_by(t.c.seq.asc() if ascending else t.c.seq.desc())
+            statement = statement.limit(bindparam("limit", type_=Integer))
+            compiled = self._page_statements[shape] = _Compiled(statement, self._engine)
+            return compiled
+        return statement
+
+    def _seq_of(self, conn, object_id: str, where: dict[str, str]) -> int:
+        t = self._table
+        seq = conn.execute(select(t.c.seq).where(t.c.id == object_id, *(t.c[k] == v for k, v in where.items())))\
+            .scalar()
         if seq is None:
             raise CursorNotFound(object_id)
         return int(seq)
+
+
+class _Compiled:
+    """A statement compiled once for the engine's dialect: its SQL and how to order its parameters."""
+
+    def __init__(self, statement: Select, engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._positions = compiled.positiontup  # None for dialects with named parameters
+        self._defaults = {k: v for k, v in compiled.params.items() if v is not None}  # e.g. SQLite's OFFSET 0
+
+    def parameters(self, params: dict[str, object]) -> tuple | dict[str, object]:
+        merged = {**self._defaults, **params}
+        return tuple(merged[name] for name in self._positions) if self._positions else merged

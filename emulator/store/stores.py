@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from openai.types import FileObject, VectorStore
+from openai.types import VectorStore
 from openai.types.beta import Assistant, Thread
 from openai.types.beta.threads import Message, Run
 from openai.types.beta.threads.runs import RunStep
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch
 
+from emulator.objects import File
 from emulator.store import schema
 from emulator.store.blobs import BlobStore
 from emulator.store.collection import Collection
@@ -24,7 +25,7 @@ class Stores:
         self.messages = Collection(db, schema.messages, Message)
         self.runs = Collection(db, schema.runs, Run)
         self.steps = Collection(db, schema.run_steps, RunStep)
-        self.files = Collection(db, schema.files, FileObject)
+        self.files = Collection(db, schema.files, File)
         self.vector_stores = Collection(db, schema.vector_stores, VectorStore)
         self.vector_store_files = VectorStoreFileCollection(db, schema.vector_store_files, VectorStoreFile)
         self.vector_store_file_batches = Collection(db, schema.vector_store_file_batches, VectorStoreFileBatch)

@@ -1,18 +1,26 @@
-"""Files in a sandbox's `/mnt/data`: naming the user's files, copying them in, finding what changed."""
+"""Files in a sandbox's `/mnt/data`: naming the user's files, sending them in, collecting what the code wrote.
+
+Everything goes through the kernel's channel (`SandboxSession.put` / `read`): the host never
+opens a path inside the sandbox, so a link or a pipe the code planted there reaches nothing on
+the host. Collection is capped per execution (files, bytes per file, bytes in all) and the model
+is told what was left out and why; File objects are made off the event loop.
+"""
 
 from __future__ import annotations
 
-import os
+import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
-from emulator.tools.code_interpreter.session import SANDBOX_UID
+from emulator.settings import Settings
+from emulator.tools.code_interpreter.limits import describe_size, parse_size
+from emulator.tools.code_interpreter.session import Execution, SandboxFileError, SandboxSession
 
 MOUNT = PurePosixPath("/mnt/data")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-
-Snapshot = dict[str, tuple[int, int]]
+_NAMED = 20  # at most this many paths named in one note
 
 
 @dataclass(frozen=True)
@@ -42,30 +50,77 @@ def sandbox_names(files: list[tuple[str, str]]) -> list[InputFile]:
     return result
 
 
-def write_input(host_dir: Path, file: InputFile, data: bytes) -> None:
-    target = host_dir / file.sandbox_name
-    target.write_bytes(data)
-    try:
-        os.chown(target, SANDBOX_UID, SANDBOX_UID)
-    except PermissionError:
-        target.chmod(0o666)
+async def send_inputs(session: SandboxSession, inputs: list[InputFile], read: Callable[[str], bytes],
+                      data_size: str) -> list[str]:
+    """Send the files the session lacks; notes for the model about any that could not be sent."""
+    notes = []
+    for item in inputs:
+        if item.file_id in session.copied_file_ids:
+            continue
+        data = await asyncio.to_thread(read, item.file_id)
+        try:
+            await session.put(item.sandbox_name, data)
+        except SandboxFileError as exc:
+            reason = str(exc)
+            if reason == "No space left on device":
+                reason += f": /mnt/data is limited to {describe_size(parse_size(data_size))}"
+            notes.append(f"The user's file \"{item.filename}\" could not be copied to {item.path} ({reason}).")
+            continue
+        session.copied_file_ids.add(item.file_id)
+    return notes
 
 
-def snapshot(host_dir: Path) -> Snapshot:
-    """Size and modification time of every regular file under the directory (links not followed)."""
-    found: Snapshot = {}
-    for root, dirs, names in os.walk(host_dir, followlinks=False):
-        for name in names:
-            path = Path(root) / name
+@dataclass
+class Collected:
+    files: list[tuple[str, str]] = field(default_factory=list)
+    """(sandbox path, file id) of every file made."""
+    notes: list[str] = field(default_factory=list)
+
+
+async def collect_outputs(session: SandboxSession, result: Execution, settings: Settings,
+                          create: Callable[[str, bytes], str]) -> Collected:
+    """Turn the files the execution wrote into Files (`create(name, bytes) -> id`, run in a thread)."""
+    collected = Collected()
+    per_file, total_cap = settings.sandbox_max_file_bytes, settings.sandbox_max_output_files_bytes
+    over_count: list[str] = []
+    over_total: list[str] = []
+    total = 0
+    for entry in result.files:
+        path = str(MOUNT / entry["path"])
+        if entry["size"] > per_file:
+            collected.notes.append(f"Wrote {path}, but it is larger than {per_file} bytes, so the user cannot "
+                                   "download it")
+        elif len(collected.files) >= settings.sandbox_max_output_files:
+            over_count.append(path)
+        elif total + entry["size"] > total_cap:
+            over_total.append(path)
+        else:
             try:
-                stat = path.lstat()
-            except OSError:
+                data = await session.read(entry["path"], per_file)
+            except SandboxFileError as exc:
+                collected.notes.append(f"{path} was not collected: {exc}")
                 continue
-            if path.is_file() and not path.is_symlink():
-                found[path.relative_to(host_dir).as_posix()] = (stat.st_size, stat.st_mtime_ns)
-    return found
+            total += len(data)
+            file_id = await asyncio.to_thread(create, PurePosixPath(path).name, data)
+            collected.files.append((path, file_id))
+            collected.notes.append(f"Wrote {path} (link it as sandbox:{path})")
+    if over_count:
+        collected.notes.append(_listed(over_count, f"one execution gives the user at most "
+                                       f"{settings.sandbox_max_output_files} files"))
+    if over_total:
+        collected.notes.append(_listed(over_total, f"one execution gives the user at most "
+                                       f"{describe_size(total_cap)} of files"))
+    collected.notes += [f"{str(MOUNT / s['path'])} was not collected: {s['reason']}" for s in result.skipped]
+    if result.listing_cut:
+        collected.notes.append("/mnt/data holds too many files (or too deep a tree) to be checked in full; "
+                               "some new files may not have been collected")
+    if result.data_size and result.data_free < max(1 << 20, result.data_size // 100):
+        collected.notes.append(f"No space left on device: /mnt/data is limited to {describe_size(result.data_size)} "
+                               "and is full; delete files there to write more")
+    return collected
 
 
-def changed_files(before: Snapshot, after: Snapshot) -> list[str]:
-    """Files that are new or different, as paths relative to /mnt/data, in a stable order."""
-    return sorted(path for path, stat in after.items() if before.get(path) != stat)
+def _listed(paths: list[str], reason: str) -> str:
+    named = ", ".join(paths[:_NAMED])
+    more = f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else ""
+    return f"{len(paths)} more files were not collected, because {reason}: {named}{more}"

@@ -35,7 +35,9 @@ def image_tag(settings: Settings) -> str:
     """`<repository>:<hash of the image sources>`: an edited Dockerfile or kernel means a new image."""
     digest = hashlib.sha256()
     directory = image_dir(settings)
-    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "README.md"):
+    sources = (p for p in directory.rglob("*")
+               if p.is_file() and p.name != "README.md" and "__pycache__" not in p.parts)  # bytecode is no source
+    for path in sorted(sources):
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
     return f"{settings.sandbox_image}:{digest.hexdigest()[:12]}"
 
@@ -89,9 +91,18 @@ def _local_base(verbose: bool) -> str:
         output = None if verbose else subprocess.DEVNULL
         subprocess.run(["debootstrap", "--variant=minbase", "bookworm", root, _DEBIAN_MIRROR],
                        check=True, stdout=output, stderr=output)
+        _trim_rootfs(Path(root))
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(["docker", "import", "-", LOCAL_BASE], stdin=tar.stdout, capture_output=True)
         tar.wait()
         if imported.returncode != 0:
             raise DockerError(f"docker import failed: {imported.stderr.decode(errors='replace')}")
     return LOCAL_BASE
+
+
+def _trim_rootfs(root: Path) -> None:
+    """Drop what debootstrap leaves behind that an image never needs: the downloaded .debs (≈ 100 MB)
+    and the package lists (the Dockerfile runs `apt-get update` itself)."""
+    for pattern in ("var/cache/apt/archives/*.deb", "var/cache/apt/*.bin", "var/lib/apt/lists/*_*"):
+        for path in root.glob(pattern):
+            path.unlink(missing_ok=True)

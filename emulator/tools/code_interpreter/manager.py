@@ -2,7 +2,8 @@
 
 A container is never reused across threads. Every container carries the labels of this
 server's data dir, so containers left by a crashed server are found and removed at startup,
-and shutdown removes this server's containers.
+and shutdown removes this server's containers. While it runs, the server holds a lock in its
+data dir, which tells `assistants-emulator sandbox prune` that its containers are in use.
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ import logging
 import secrets
 import shutil
 import time
-from pathlib import Path
 
 from emulator.sandbox_seed import sandbox_prelude
 from emulator.settings import Settings
 from emulator.tools.code_interpreter.docker import DockerError, docker, engine_available
 from emulator.tools.code_interpreter.image import ensure_image, image_exists, image_tag
+from emulator.tools.code_interpreter.prune import DATA_DIR_LABEL, LABEL, OWNER_LABEL, ServerLock
 from emulator.tools.code_interpreter.session import SandboxSession
 
 log = logging.getLogger(__name__)
-
-LABEL = "assistants-emulator.sandbox"
-OWNER_LABEL = "assistants-emulator.owner"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -35,7 +33,9 @@ class SandboxManager:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._root = settings.data_dir / "sandboxes"
-        self._owner = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
+        self._data_dir = str(settings.data_dir.resolve())
+        self._owner = hashlib.sha256(self._data_dir.encode()).hexdigest()[:16]
+        self._lock = ServerLock(self._root)
         self._sessions: dict[str, SandboxSession] = {}
         self._lost_state: set[str] = set()
         self._pool: list[SandboxSession] = []
@@ -52,11 +52,14 @@ class SandboxManager:
         if not self._available:
             log.warning("no Docker engine: code_interpreter calls will report that they cannot run")
             return
+        if not await asyncio.to_thread(self._lock.acquire):
+            log.warning("another process holds %s: is a second server using this data dir?", self._root)
         await self._remove_containers(f"{OWNER_LABEL}={self._owner}")
-        self._root.mkdir(parents=True, exist_ok=True)
-        for leftover in self._root.iterdir():  # mount dirs of containers removed above
-            if leftover.is_dir():
+        for leftover in self._root.iterdir():  # logs (and old mount dirs) of containers removed above
+            if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.suffix == ".log":
+                leftover.unlink(missing_ok=True)
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._reap_idle(), name="sandbox idle reaper"))
         tag = image_tag(self._settings)
@@ -72,6 +75,7 @@ class SandboxManager:
         self._sessions.clear()
         self._pool.clear()
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+        self._lock.release()
 
     # -- sessions ----------------------------------------------------------------------
     async def session_for(self, thread_id: str) -> tuple[SandboxSession, str | None]:
@@ -116,8 +120,8 @@ class SandboxManager:
     async def new_session(self) -> SandboxSession:
         image = await self._ensure_image()
         name = f"aemu-{self._owner[:8]}-{secrets.token_hex(4)}"
-        labels = {LABEL: "1", OWNER_LABEL: self._owner}
-        return await SandboxSession.start(self._settings, image, name, labels, self._root / name)
+        labels = {LABEL: "1", OWNER_LABEL: self._owner, DATA_DIR_LABEL: self._data_dir}
+        return await SandboxSession.start(self._settings, image, name, labels, self._root / f"{name}.log")
 
     async def _ensure_image(self) -> str:
         if self._available is False:

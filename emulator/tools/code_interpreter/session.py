@@ -1,8 +1,10 @@
 """One sandbox: a locked-down container whose kernel keeps Python state between executions.
 
-The kernel is the container's main process; the emulator talks to it over the container's
+The kernel is the container's main process; it runs the model's code in a worker process it
+supervises (see sandbox_image/kernel.py). The emulator talks to the kernel over the container's
 stdin/stdout (kept open by `docker run -i`), so an execution costs a pipe round trip, not a
-`docker exec`. `/mnt/data` is a host directory bind-mounted into the container.
+`docker exec`. `/mnt/data` is a size-limited tmpfs inside the container: files go in and come
+out through the same channel, and the host never opens a path the sandbox could have chosen.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +20,19 @@ from pathlib import Path
 from emulator.sandbox_seed import sandbox_env
 from emulator.settings import Settings
 from emulator.tools.code_interpreter.docker import DockerError, docker, docker_path
+from emulator.tools.code_interpreter.limits import parse_size
 
 log = logging.getLogger(__name__)
 
 SANDBOX_UID = 1000
 _STREAM_LIMIT = 256 * 1024 * 1024  # one protocol line carries every image of an execution
-_GRACE_S = 3.0
+_CHUNK = 1 << 20  # file pieces on the channel
+_KERNEL_GRACE_S = 2.0  # the kernel interrupts, then kills, the worker within this after the timeout
+_TRANSFER_TIMEOUT_S = 120.0
+# The kernel stays root with only these: start the worker as uid 1000 (SETUID, SETGID), stop it and
+# what it starts (KILL), and move files in and out of /mnt/data whatever modes the code gave them
+# (DAC_OVERRIDE, FOWNER, CHOWN). The worker drops every capability with uid 0.
+_KERNEL_CAPABILITIES = ("SETUID", "SETGID", "KILL", "DAC_OVERRIDE", "FOWNER", "CHOWN")
 
 
 @dataclass
@@ -36,17 +43,35 @@ class Execution:
     images: list[bytes] = field(default_factory=list)
     timed_out: bool = False
     session_died: bool = False
+    files: list[dict] = field(default_factory=list)
+    """Regular files new or changed under /mnt/data: {"path" (relative), "size"}, sorted by path."""
+    skipped: list[dict] = field(default_factory=list)
+    """Other new entries (links, pipes...): {"path", "reason"}."""
+    listing_cut: bool = False
+    data_size: int = 0
+    data_free: int = 0
 
 
-def run_arguments(settings: Settings, name: str, labels: dict[str, str], host_dir: Path, image: str) -> list[str]:
-    """`docker run` flags: no network, read-only root, no capabilities, non-root, bounded resources."""
+class SandboxFileError(Exception):
+    """The kernel refused to read or write a file (the message says why)."""
+
+
+def container_memory(settings: Settings) -> int:
+    """The container's memory limit: the code's memory plus room for a full /mnt/data (tmpfs pages count too)."""
+    return parse_size(settings.sandbox_memory) + parse_size(settings.sandbox_data_size)
+
+
+def run_arguments(settings: Settings, name: str, labels: dict[str, str], image: str) -> list[str]:
+    """`docker run` flags: no network, read-only root, few capabilities, bounded resources."""
+    memory = str(container_memory(settings))
     args = ["run", "-i", "--name", name, "--network", "none", "--read-only",
             "--tmpfs", f"/tmp:rw,nosuid,nodev,size={settings.sandbox_tmp_size},mode=1777",
-            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-            "--user", f"{SANDBOX_UID}:{SANDBOX_UID}",
-            "--memory", settings.sandbox_memory, "--memory-swap", settings.sandbox_memory,
-            "--cpus", str(settings.sandbox_cpus), "--pids-limit", str(settings.sandbox_pids_limit),
-            "-v", f"{host_dir}:/mnt/data:rw"]
+            "--tmpfs", (f"/mnt/data:rw,nosuid,nodev,size={settings.sandbox_data_size},"
+                        f"uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0755"),
+            "--cap-drop", "ALL", *[f"--cap-add={c}" for c in _KERNEL_CAPABILITIES],
+            "--security-opt", "no-new-privileges", "--user", "0:0",
+            "--memory", memory, "--memory-swap", memory,
+            "--cpus", str(settings.sandbox_cpus), "--pids-limit", str(settings.sandbox_pids_limit)]
     for key, value in {"PYTHONHASHSEED": "0", **sandbox_env(settings)}.items():
         args += ["-e", f"{key}={value}"]
     for key, value in labels.items():
@@ -55,9 +80,9 @@ def run_arguments(settings: Settings, name: str, labels: dict[str, str], host_di
 
 
 class SandboxSession:
-    def __init__(self, name: str, host_dir: Path, process: asyncio.subprocess.Process, settings: Settings) -> None:
+    def __init__(self, name: str, log_path: Path, process: asyncio.subprocess.Process, settings: Settings) -> None:
         self.name = name
-        self.host_dir = host_dir
+        self.log_path = log_path
         self._process = process
         self._settings = settings
         self._lock = asyncio.Lock()
@@ -68,20 +93,20 @@ class SandboxSession:
 
     @classmethod
     async def start(cls, settings: Settings, image: str, name: str, labels: dict[str, str],
-                    host_dir: Path) -> "SandboxSession":
-        host_dir.mkdir(parents=True, exist_ok=True)
-        _give_to_sandbox_user(host_dir)
-        stderr_log = (host_dir.parent / f"{name}.log").open("ab")
-        process = await asyncio.create_subprocess_exec(
-            docker_path(), *run_arguments(settings, name, labels, host_dir, image),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr_log, limit=_STREAM_LIMIT,
-        )
-        stderr_log.close()
-        session = cls(name, host_dir, process, settings)
+                    log_path: Path) -> "SandboxSession":
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as stderr_log:
+            process = await asyncio.create_subprocess_exec(
+                docker_path(), *run_arguments(settings, name, labels, image),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr_log,
+                limit=_STREAM_LIMIT,
+            )
+        session = cls(name, log_path, process, settings)
         try:
             line = await asyncio.wait_for(process.stdout.readline(), 60)
-            if not line or not json.loads(line).get("ready"):
-                raise DockerError(f"sandbox {name} did not start: {session.docker_log()}")
+            ready = json.loads(line) if line else {}
+            if not ready.get("ready"):
+                raise DockerError(f"sandbox {name} did not start: {ready.get('error') or session.docker_log()}")
         except (asyncio.TimeoutError, ValueError):
             await session.close()
             raise DockerError(f"sandbox {name} did not start in time: {session.docker_log()}") from None
@@ -91,17 +116,19 @@ class SandboxSession:
         except asyncio.CancelledError:  # the run was stopped (server shutdown) while its sandbox started
             await session.close()
             raise
+        if not ready.get("separated"):
+            log.warning("sandbox %s: the kernel is not root, so the model's code runs as the kernel's user", name)
         return session
 
     @property
     def busy(self) -> bool:
-        """An execution is running (an idle sweep must not stop it)."""
+        """An execution or a file transfer is running (an idle sweep must not stop it)."""
         return self._lock.locked()
 
     def docker_log(self) -> str:
-        path = self.host_dir.parent / f"{self.name}.log"
-        return path.read_text(errors="replace")[-2000:].strip() if path.exists() else ""
+        return self.log_path.read_text(errors="replace")[-2000:].strip() if self.log_path.exists() else ""
 
+    # -- executions ----------------------------------------------------------------------
     async def execute(self, code: str, timeout_s: float) -> Execution:
         async with self._lock:
             self.last_used = time.monotonic()
@@ -111,33 +138,98 @@ class SandboxSession:
                 self.last_used = time.monotonic()
 
     async def _execute(self, code: str, timeout_s: float) -> Execution:
-        self._next_id += 1
-        request = {"id": self._next_id, "code": code, "timeout": timeout_s,
+        request = {"id": self._new_id(), "code": code, "timeout": timeout_s,
                    "max_output": self._settings.sandbox_max_output_bytes}
         try:
-            self._send(request)
-            line = await self._read_line(timeout_s + _GRACE_S)
-            if line is None:  # the kernel did not stop at its own alarm: interrupt it, then kill
-                self._send({"interrupt": True})
-                line = await self._read_line(_GRACE_S)
+            await self._send([request])
+            # The kernel stops the code itself; this wait only covers a kernel that cannot.
+            line = await self._read_line(timeout_s + 2 * _KERNEL_GRACE_S + 10)
         except (BrokenPipeError, ConnectionResetError):
             line = b""
         if line is None:
             await self.close()
-            return Execution(timed_out=True, session_died=True, error=(
-                f"Execution did not stop within {timeout_s:.0f} s, even when interrupted; the sandbox was killed "
-                "and its state (variables, files) is lost."))
+            return self._killed(timeout_s)
         if not line:
             reason = await self._death_reason()
             await self.close()
             return Execution(session_died=True, error=f"The Python kernel died ({reason}); its state is lost.")
-        reply = json.loads(line)
-        return Execution(stdout=reply["stdout"], stderr=reply["stderr"], error=reply["error"],
-                         images=[base64.b64decode(i) for i in reply["images"]], timed_out=reply["timed_out"])
+        reply = await _parse(line)
+        if reply.get("killed"):
+            await self.close()
+            return self._killed(timeout_s)
+        if reply.get("died"):
+            reason = self._describe_death(reply["died"])
+            await self.close()
+            return Execution(stdout=reply["stdout"], stderr=reply["stderr"], session_died=True,
+                             error=f"The Python kernel died ({reason}); its state is lost.")
+        images = await asyncio.to_thread(lambda: [base64.b64decode(i) for i in reply["images"]])
+        return Execution(stdout=reply["stdout"], stderr=reply["stderr"], error=reply["error"], images=images,
+                         timed_out=reply["timed_out"], files=reply["files"], skipped=reply["skipped"],
+                         listing_cut=reply["listing_cut"], data_size=reply["data_size"],
+                         data_free=reply["data_free"])
 
-    def _send(self, message: dict) -> None:
+    @staticmethod
+    def _killed(timeout_s: float) -> Execution:
+        return Execution(timed_out=True, session_died=True, error=(
+            f"Execution did not stop within {timeout_s:.0f} s, even when interrupted; the sandbox was killed "
+            "and its state (variables, files) is lost."))
+
+    def _describe_death(self, died: str) -> str:
+        if died == "oom":
+            return (f"out of memory: the sandbox may use {self._settings.sandbox_memory} of memory, "
+                    f"plus {self._settings.sandbox_data_size} for /mnt/data")
+        return died
+
+    # -- files ---------------------------------------------------------------------------
+    async def put(self, name: str, data: bytes) -> None:
+        """Write a file into /mnt/data (the kernel replaces whatever had the name, never following a link)."""
+        async with self._lock:
+            self.last_used = time.monotonic()
+            key = self._new_id()
+            pieces = await asyncio.to_thread(_pieces, key, name, data)
+            reply = await self._transfer(pieces)
+            if reply.get("error"):
+                raise SandboxFileError(reply["error"])
+
+    async def read(self, path: str, limit: int) -> bytes:
+        """A regular file under /mnt/data (relative path), at most `limit` bytes; links and pipes are refused."""
+        async with self._lock:
+            self.last_used = time.monotonic()
+            key = self._new_id()
+            reply = await self._transfer([{"id": key, "read": path, "limit": limit}])
+            pieces = [reply]
+            while reply.get("more"):
+                reply = await self._reply()
+                pieces.append(reply)
+            if reply.get("error"):
+                raise SandboxFileError(reply["error"])
+            return await asyncio.to_thread(lambda: b"".join(base64.b64decode(p["data"]) for p in pieces))
+
+    async def _transfer(self, messages: list[dict]) -> dict:
+        try:
+            await self._send(messages)
+        except (BrokenPipeError, ConnectionResetError):
+            await self.close()
+            raise SandboxFileError("the sandbox is gone") from None
+        return await self._reply()
+
+    async def _reply(self) -> dict:
+        line = await self._read_line(_TRANSFER_TIMEOUT_S)
+        if not line:
+            await self.close()
+            raise SandboxFileError("the sandbox stopped answering")
+        return await _parse(line)
+
+    # -- the channel ---------------------------------------------------------------------
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    async def _send(self, messages: list[dict]) -> None:
         assert self._process.stdin is not None
-        self._process.stdin.write((json.dumps(message) + "\n").encode())
+        for message in messages:
+            self._process.stdin.write((json.dumps(message) + "\n").encode())
+            await self._process.stdin.drain()
 
     async def _read_line(self, timeout_s: float) -> bytes | None:
         """The next protocol line; b"" when the kernel is gone; None on timeout."""
@@ -153,7 +245,7 @@ class SandboxSession:
                                  timeout=20)
             oom, code = state.stdout.split()
             if oom == "true" or code == "137":
-                return f"out of memory: the sandbox may use {self._settings.sandbox_memory}"
+                return self._describe_death("oom")
             return f"exit code {code}"
         except (DockerError, ValueError):
             return "the container stopped"
@@ -168,7 +260,7 @@ class SandboxSession:
         return int(float(used))
 
     async def close(self) -> None:
-        """Stop and remove the container and its files."""
+        """Stop and remove the container (its /mnt/data goes with it)."""
         self.alive = False
         try:
             await docker("rm", "-f", self.name, timeout=60, check=False)
@@ -180,13 +272,15 @@ class SandboxSession:
             except ProcessLookupError:
                 pass
         await self._process.wait()
-        shutil.rmtree(self.host_dir, ignore_errors=True)
-        (self.host_dir.parent / f"{self.name}.log").unlink(missing_ok=True)
+        self.log_path.unlink(missing_ok=True)
 
 
-def _give_to_sandbox_user(path: Path) -> None:
-    """The kernel runs as uid 1000: let it write the bind-mounted directory."""
-    try:
-        os.chown(path, SANDBOX_UID, SANDBOX_UID)
-    except PermissionError:  # not root: open the directory up instead
-        path.chmod(0o777)
+def _pieces(key: int, name: str, data: bytes) -> list[dict]:
+    starts = range(0, max(len(data), 1), _CHUNK)
+    return [{"id": key, "put": name, "data": base64.b64encode(data[s:s + _CHUNK]).decode(),
+             "more": s + _CHUNK < len(data)} for s in starts]
+
+
+async def _parse(line: bytes) -> dict:
+    # Large lines (images, file pieces, long listings) are parsed off the event loop.
+    return await asyncio.to_thread(json.loads, line) if len(line) > 65536 else json.loads(line)

@@ -8,6 +8,7 @@ produces become File objects; `sandbox:/mnt/data/...` links in the final answer 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from emulator.services.files import FileService
 from emulator.tools import AnnotatedText
 from emulator.tools.code_interpreter import files as sandbox_files
 from emulator.tools.code_interpreter.manager import SandboxManager, SandboxUnavailable
-from emulator.tools.code_interpreter.session import Execution, SandboxSession
+from emulator.tools.code_interpreter.session import Execution
 
 if TYPE_CHECKING:
     from emulator.runtime import Runtime
@@ -114,58 +115,45 @@ class CodeInterpreterTool:
         try:
             session, note = await self._manager.session_for(run.thread_id)
         except SandboxUnavailable as exc:
-            return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], None)
-        self._copy_inputs(session, run)
-        before = sandbox_files.snapshot(session.host_dir)
-        result = await session.execute(code, self._rt.settings.sandbox_exec_timeout_s)
+            return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], [])
+        notes = [note] if note else []
+        settings = self._rt.settings
+        notes += await sandbox_files.send_inputs(session, self.input_files(run), self._rt.stores.blobs.read,
+                                                 settings.sandbox_data_size)
+        result = await session.execute(code, settings.sandbox_exec_timeout_s)
         if result.session_died:
             self._manager.mark_lost(run.thread_id)
             self._thread_files.pop(run.thread_id, None)
-            produced = []
         else:
-            produced = self._collect_files(run, session, before)
-        return self._call(call_id, code, result, produced, note, run)
+            collected = await sandbox_files.collect_outputs(session, result, settings, self._create_output)
+            notes += collected.notes
+            for sandbox_path, file_id in collected.files:
+                self._thread_files.setdefault(run.thread_id, {})[sandbox_path] = file_id
+                self._outputs.setdefault(run.id, _RunOutputs()).files[sandbox_path] = file_id
+        shown = result.images[:settings.sandbox_max_output_files]  # images are output files too
+        if len(result.images) > len(shown):
+            notes.append(f"{len(result.images) - len(shown)} more images were not shown, because one execution "
+                         f"shows the user at most {len(shown)} images")
+        images = await asyncio.to_thread(
+            lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(shown)])
+        return self._call(call_id, code, result, images, notes, run)
 
-    def _copy_inputs(self, session: SandboxSession, run: Run) -> None:
-        for item in self.input_files(run):
-            if item.file_id not in session.copied_file_ids:
-                sandbox_files.write_input(session.host_dir, item, self._rt.stores.blobs.read(item.file_id))
-                session.copied_file_ids.add(item.file_id)
+    def _create_output(self, name: str, data: bytes) -> str:
+        """An `assistants_output` File (called in a worker thread: it writes the blob)."""
+        return self._files.create(name, data, "assistants_output").id
 
-    def _collect_files(self, run: Run, session: SandboxSession, before) -> list[tuple[str, str | None]]:
-        """New or changed files become `assistants_output` Files: (sandbox path, file id or None if too big)."""
-        produced: list[tuple[str, str | None]] = []
-        limit = self._rt.settings.sandbox_max_file_bytes
-        for relative in sandbox_files.changed_files(before, sandbox_files.snapshot(session.host_dir)):
-            path = session.host_dir / relative
-            if path.stat().st_size > limit:
-                produced.append((str(sandbox_files.MOUNT / relative), None))
-                continue
-            file = self._files.create(path.name, path.read_bytes(), "assistants_output")
-            sandbox_path = str(sandbox_files.MOUNT / relative)
-            produced.append((sandbox_path, file.id))
-            self._thread_files.setdefault(run.thread_id, {})[sandbox_path] = file.id
-            self._outputs.setdefault(run.id, _RunOutputs()).files[sandbox_path] = file.id
-        return produced
-
-    def _call(self, call_id: str, code: str, result: Execution, produced: list[tuple[str, str | None]],
-              note: str | None, run: Run | None = None) -> CodeInterpreterToolCall:
+    def _call(self, call_id: str, code: str, result: Execution, images: list[str], notes: list[str],
+              run: Run | None = None) -> CodeInterpreterToolCall:
         outputs: list[dict[str, Any]] = []
         logs = "".join(part for part in (result.stdout, result.stderr) if part)
         if result.error:
             logs = f"{logs}{'' if not logs or logs.endswith(chr(10)) else chr(10)}{result.error}"
         if logs:
             outputs.append({"type": "logs", "logs": logs})
-        for index, png in enumerate(result.images):
-            image = self._files.create(f"{call_id}-{index}.png", png, "assistants_output")
-            outputs.append({"type": "image", "image": {"file_id": image.id}})
+        for image_id in images:
+            outputs.append({"type": "image", "image": {"file_id": image_id}})
             if run is not None:
-                self._outputs.setdefault(run.id, _RunOutputs()).images.append(image.id)
-        notes = [note] if note else []
-        limit = self._rt.settings.sandbox_max_file_bytes
-        notes += [f"Wrote {path} (link it as sandbox:{path})" if file_id else
-                  f"Wrote {path}, but it is larger than {limit} bytes, so the user cannot download it"
-                  for path, file_id in produced]
+                self._outputs.setdefault(run.id, _RunOutputs()).images.append(image_id)
         if notes:
             self._model_notes[call_id] = "\n".join(notes)
         return CodeInterpreterToolCall.model_validate({
