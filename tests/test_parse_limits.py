@@ -130,5 +130,8 @@ def test_the_bomb_fails_through_the_api_and_the_store_carries_on(make_server):
     fine = client.vector_stores.files.upload_and_poll(
         vector_store_id=store.id, file=named("fine.docx", documents.docx(["The key is under the mat."])))
     assert fine.status == "completed", fine.last_error
-    store = client.vector_stores.retrieve(store.id)
+    # The store's counts are written just after the file's status (a separate write): wait for them.
+    deadline = time.monotonic() + 10
+    while (store := client.vector_stores.retrieve(store.id)).file_counts.in_progress and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert (store.file_counts.failed, store.file_counts.completed, store.file_counts.in_progress) == (1, 1, 0)
