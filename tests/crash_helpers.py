@@ -8,9 +8,8 @@ import subprocess
 import threading
 import time
 
+from emulator.run_status import ACTIVE
 from emulator.testing import EmulatorServer
-
-ACTIVE = {"queued", "in_progress", "cancelling", "requires_action"}
 
 
 def owned_containers(srv: EmulatorServer) -> list[str]:
@@ -27,6 +26,24 @@ def wait_until(condition, timeout_s: float = 60, what: str = "condition") -> Non
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def start_code_execution(srv: EmulatorServer, script, code: str):
+    """Start a run whose code_interpreter call runs `code`; return (client, thread, run) once that code is
+    running in its sandbox."""
+    from test_code_interpreter import ci_assistant, code_call
+
+    client = srv.client()
+    assistant = ci_assistant(client, script(code_call(code), {"text": "never reached"}))
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "sleep"}])
+    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+
+    def executing() -> bool:
+        steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
+        return any(s.type == "tool_calls" and s.status == "in_progress" for s in steps) and bool(owned_containers(srv))
+
+    wait_until(executing, 120, "the code to be running in its sandbox")
+    return client, thread, run
 
 
 def terminate_timed(srv: EmulatorServer, limit_s: float = 30) -> float:

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import documents
-from crash_helpers import StreamWatcher, active_runs, owned_containers, wait_until
+from crash_helpers import StreamWatcher, active_runs, owned_containers, start_code_execution, wait_until
 from documents import named
 from test_code_interpreter import ci_assistant, code_call
 
@@ -96,17 +96,8 @@ def test_sigkill_while_runs_stream(make_server, script):
 @pytest.mark.usefixtures("sandbox_image")
 def test_sigkill_during_code_execution(make_server, script):
     srv = make_server()
-    client = srv.client()
     sleeper = "import time\nprint('started', flush=True)\ntime.sleep(300)"
-    assistant = ci_assistant(client, script(code_call(sleeper), {"text": "never reached"}))
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "sleep"}])
-    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
-
-    def executing() -> bool:
-        steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
-        return any(s.type == "tool_calls" and s.status == "in_progress" for s in steps) and bool(owned_containers(srv))
-
-    wait_until(executing, 120, "the code to be running in its sandbox")
+    client, thread, run = start_code_execution(srv, script, sleeper)
     before = set(owned_containers(srv))
     srv.stop(kill=True)
     assert before <= set(owned_containers(srv))  # a crash leaves its containers behind...

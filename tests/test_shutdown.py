@@ -12,8 +12,8 @@ import time
 import pytest
 
 import documents
-from crash_helpers import StreamWatcher, active_runs, owned_containers, terminate_timed, wait_until
-from test_code_interpreter import ci_assistant, code_call
+from crash_helpers import (StreamWatcher, active_runs, owned_containers, start_code_execution, terminate_timed,
+                           wait_until)
 
 PROMPT_S = 5.0
 
@@ -76,16 +76,7 @@ def test_sigterm_with_open_streams_is_prompt_and_ends_them(make_server, script):
 @pytest.mark.usefixtures("sandbox_image")
 def test_sigterm_during_code_execution_is_prompt_and_removes_the_sandbox(make_server, script):
     srv = make_server()
-    client = srv.client()
-    assistant = ci_assistant(client, script(code_call("import time\ntime.sleep(300)"), {"text": "never"}))
-    thread = client.beta.threads.create(messages=[{"role": "user", "content": "sleep"}])
-    run = client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
-
-    def executing() -> bool:
-        steps = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
-        return any(s.type == "tool_calls" and s.status == "in_progress" for s in steps) and bool(owned_containers(srv))
-
-    wait_until(executing, 120, "the code to be running in its sandbox")
+    _client, thread, run = start_code_execution(srv, script, "import time\ntime.sleep(300)")
     took = terminate_timed(srv)
     assert took < PROMPT_S, f"shutdown took {took:.1f} s"
     assert owned_containers(srv) == []
