@@ -40,8 +40,7 @@ class Collection(Generic[M]):
         self._indexed = [c.name for c in table.columns if c.name not in ("seq", "id", "created_at", "data")]
         self._data_by_id = select(table.c.data).where(table.c.id == bindparam("id"))
         self._seq_by_id = select(table.c.seq).where(table.c.id == bindparam("id"))
-        self._page_statements: dict[tuple, _Compiled] = {}
-        self._document_statements: dict[tuple, _Compiled] = {}
+        self._statements: dict[tuple, _Compiled] = {}
         self._data_by_id_sql = _Compiled(self._data_by_id, self._engine)
         self._seq_by_id_sql = _Compiled(self._seq_by_id, self._engine)
 
@@ -86,12 +85,9 @@ class Collection(Generic[M]):
     def document(self, object_id: str, **where: str) -> str | None:
         """The stored JSON of an object (as the API returns it), if it matches `where`; not parsed."""
         names = tuple(sorted(where))
-        compiled = self._document_statements.get(names)
-        if compiled is None:
-            t = self._table
-            statement = select(t.c.data).where(t.c.id == bindparam("id"),
-                                               *(t.c[name] == bindparam(f"w_{name}") for name in names))
-            compiled = self._document_statements[names] = _Compiled(statement, self._engine)
+        t = self._table
+        compiled = self._compiled(("document", *names), lambda: select(t.c.data).where(
+            t.c.id == bindparam("id"), *(t.c[name] == bindparam(f"w_{name}") for name in names)))
         rows = self._read(compiled, {"id": object_id, **{f"w_{k}": v for k, v in where.items()}})
         return rows[0][0] if rows else None
 
@@ -161,9 +157,15 @@ class Collection(Generic[M]):
             rows.reverse()
         return Page(ids=[r[0] for r in rows], documents=[r[1] for r in rows], has_more=has_more)
 
+    def _compiled(self, key: tuple, build) -> "_Compiled":
+        """The statement `build()` makes, compiled once per key (a query's shape)."""
+        compiled = self._statements.get(key)
+        if compiled is None:
+            compiled = self._statements[key] = _Compiled(build(), self._engine)
+        return compiled
+
     def _page_statement(self, shape: tuple) -> "_Compiled":
-        statement = self._page_statements.get(shape)
-        if statement is None:
+        def build() -> Select:
             names, forward, after, before, ascending = shape
             t = self._table
             statement = select(t.c.id, t.c.data).where(*(t.c[name] == bindparam(f"w_{name}") for name in names))
@@ -174,10 +176,9 @@ class Collection(Generic[M]):
                 statement = statement.where(t.c.seq < bindparam("before_seq") if forward
                                             else t.c.seq > bindparam("before_seq"))
             statement = statement.order_by(t.c.seq.asc() if ascending else t.c.seq.desc())
-            statement = statement.limit(bindparam("limit", type_=Integer))
-            compiled = self._page_statements[shape] = _Compiled(statement, self._engine)
-            return compiled
-        return statement
+            return statement.limit(bindparam("limit", type_=Integer))
+
+        return self._compiled(("page", *shape), build)
 
     def _seq_of(self, conn, object_id: str, where: dict[str, str]) -> int:
         t = self._table
