@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from openai.types import VectorStore
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch, VectorStoreFileDeleted
@@ -41,6 +42,7 @@ class VectorStoreFileService:
         self._files = rt.stores.vector_store_files
         self._batches = rt.stores.vector_store_file_batches
         self.lock = rt.file_search.lock
+        self._db = rt.stores.db
         self._tokens: dict[tuple[str, str], int] = {}
         self._counter = itertools.count(1)
         self._loop = asyncio.get_running_loop()
@@ -48,6 +50,13 @@ class VectorStoreFileService:
         self._worker = IngestionWorker(self._index, self)
         self._worker.start()
         self._resume_interrupted()
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """A change to stores' files: one at a time (the lock), and written as one transaction, so a
+        reader never sees a file's new status beside its store's or batch's old counts."""
+        with self.lock, self._db.transaction():
+            yield
 
     def halt_ingestion(self) -> None:
         """Server shutdown, first step: stop ingesting now (files in hand stay `in_progress`)."""
@@ -69,7 +78,7 @@ class VectorStoreFileService:
                 "vector_store_id": store.id, "status": "in_progress", "last_error": None,
                 "chunking_strategy": strategy, "attributes": entry.get("attributes") or {},
             })
-        with self.lock:
+        with self._changing():
             for old in self._files.find_in("id", list(prepared), vector_store_id=store.id):
                 self._forget(store.id, old.id)  # added again: the new copy replaces the old
             self._files.add_all(list(prepared.values()), batch_id)
@@ -97,7 +106,7 @@ class VectorStoreFileService:
         unsettled = {f.vector_store_id for f in pending}
         unsettled |= {s.id for s in self._rt.stores.vector_stores.find(status="in_progress")}
         unsettled |= {b.vector_store_id for b in self._batches.find(status="in_progress")}
-        with self.lock:
+        with self._changing():
             for vector_store_id in unsettled:
                 self._recount_usage(vector_store_id)
                 self.refresh(vector_store_id)
@@ -133,12 +142,12 @@ class VectorStoreFileService:
         return page_of(self._files, params, **where)
 
     def update_attributes(self, vector_store_id: str, file_id: str, attributes: dict | None) -> VectorStoreFile:
-        with self.lock:
+        with self._changing():
             file = self.get(vector_store_id, file_id)
             return self._files.save(revise(file, attributes=attributes or {}))
 
     def delete(self, vector_store_id: str, file_id: str) -> VectorStoreFileDeleted:
-        with self.lock:
+        with self._changing():
             self.get(vector_store_id, file_id)
             self._forget(vector_store_id, file_id)
             self.refresh(vector_store_id)
@@ -156,13 +165,13 @@ class VectorStoreFileService:
 
     def remove_everywhere(self, file_id: str) -> None:
         """The file itself was deleted: take it out of every vector store."""
-        with self.lock:
+        with self._changing():
             for file in self._files.find(id=file_id):
                 self._forget(file.vector_store_id, file_id)
                 self.refresh(file.vector_store_id)
 
     def remove_store(self, vector_store_id: str) -> None:
-        with self.lock:
+        with self._changing():
             for key in [k for k in self._tokens if k[0] == vector_store_id]:
                 del self._tokens[key]
             self._files.remove_where(vector_store_id=vector_store_id)
@@ -207,7 +216,7 @@ class VectorStoreFileService:
         return batch
 
     def cancel_batch(self, vector_store_id: str, batch_id: str) -> VectorStoreFileBatch:
-        with self.lock:
+        with self._changing():
             batch = self.get_batch(vector_store_id, batch_id)
             if batch.status != "in_progress":
                 raise InvalidRequest(f"Cannot cancel a batch with status '{batch.status}'.")
@@ -271,11 +280,12 @@ class VectorStoreFileService:
                 if file is not None:
                     updates.append(revise(file, status="failed",
                                           last_error={"code": failure.code, "message": failure.message}))
-            self._files.save_all(updates)
             touched = {f.vector_store_id for f in updates}
-            for vector_store_id in touched:
-                self._add_usage(vector_store_id, usage.get(vector_store_id, 0))
-                self.refresh(vector_store_id)
+            with self._db.transaction():
+                self._files.save_all(updates)
+                for vector_store_id in touched:
+                    self._add_usage(vector_store_id, usage.get(vector_store_id, 0))
+                    self.refresh(vector_store_id)
         for vector_store_id in touched:
             try:
                 self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)

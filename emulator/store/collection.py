@@ -34,6 +34,7 @@ class Collection(Generic[M]):
     """
 
     def __init__(self, db: Database, table: Table, model: type[M]) -> None:
+        self._db = db
         self._engine = db.engine
         self._table = table
         self._model = model
@@ -47,6 +48,9 @@ class Collection(Generic[M]):
     def _read(self, compiled: "_Compiled", params: dict[str, object]) -> list:
         """Rows of a read, run on the driver's connection: SQLAlchemy's per-execution work (connection
         wrapper, result machinery) costs several times what the query does on the read path."""
+        active = self._db.active()
+        if active is not None:  # inside a transaction: read on its connection, to see its writes
+            return active.exec_driver_sql(compiled.sql, compiled.parameters(params)).fetchall()
         raw = self._engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -68,13 +72,13 @@ class Collection(Generic[M]):
 
     def add(self, obj: M) -> M:
         row = {"id": obj.id, "created_at": obj.created_at, "data": self._dump(obj), **self._columns(obj)}
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             conn.execute(insert(self._table), row)
         return obj
 
     def save(self, obj: M) -> M:
         values = {"data": self._dump(obj), **self._columns(obj)}
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             conn.execute(update(self._table).where(self._table.c.id == obj.id), values)
         return obj
 
@@ -99,7 +103,7 @@ class Collection(Generic[M]):
         query = select(self._table.c.data).order_by(self._table.c.seq)
         for name, value in where.items():
             query = query.where(self._table.c[name] == value)
-        with self._engine.connect() as conn:
+        with self._db.connect() as conn:
             return [self._model.model_validate_json(d) for d in conn.execute(query).scalars()]
 
     def find_in(self, column: str, values: Iterable[str], **where: str) -> list[M]:
@@ -107,25 +111,25 @@ class Collection(Generic[M]):
         query = select(self._table.c.data).where(self._table.c[column].in_(list(values))).order_by(self._table.c.seq)
         for name, value in where.items():
             query = query.where(self._table.c[name] == value)
-        with self._engine.connect() as conn:
+        with self._db.connect() as conn:
             return [self._model.model_validate_json(d) for d in conn.execute(query).scalars()]
 
     def count(self, **where: str) -> int:
         query = select(func.count()).select_from(self._table)
         for name, value in where.items():
             query = query.where(self._table.c[name] == value)
-        with self._engine.connect() as conn:
+        with self._db.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
 
     def remove(self, object_id: str) -> bool:
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             return conn.execute(delete(self._table).where(self._table.c.id == object_id)).rowcount > 0
 
     def remove_where(self, **where: str) -> int:
         query = delete(self._table)
         for name, value in where.items():
             query = query.where(self._table.c[name] == value)
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             return conn.execute(query).rowcount
 
     def page(
@@ -145,7 +149,7 @@ class Collection(Generic[M]):
         params: dict[str, object] = {f"w_{name}": value for name, value in where.items()}
         params["limit"] = limit + 1
         if after is not None or before is not None:
-            with self._engine.connect() as conn:
+            with self._db.connect() as conn:
                 if after is not None:
                     params["after_seq"] = self._seq_of(conn, after, where)
                 if before is not None:

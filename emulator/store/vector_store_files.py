@@ -17,7 +17,7 @@ class VectorStoreFileCollection(Collection[VectorStoreFile]):
     def add(self, obj: VectorStoreFile, batch_id: str | None = None) -> VectorStoreFile:
         row = {"id": obj.id, "created_at": obj.created_at, "data": self._dump(obj), "batch_id": batch_id,
                **self._columns(obj)}
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             conn.execute(insert(self._table), row)
         return obj
 
@@ -26,12 +26,12 @@ class VectorStoreFileCollection(Collection[VectorStoreFile]):
         rows = [{"id": obj.id, "created_at": obj.created_at, "data": self._dump(obj), "batch_id": batch_id,
                  **self._columns(obj)} for obj in objs]
         if rows:
-            with self._engine.begin() as conn:
+            with self._db.transaction() as conn:
                 conn.execute(insert(self._table), rows)
 
     def save(self, obj: VectorStoreFile) -> VectorStoreFile:
         t = self._table
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             conn.execute(update(t).where(t.c.id == obj.id, t.c.vector_store_id == obj.vector_store_id),
                          {"data": self._dump(obj), **self._columns(obj)})
         return obj
@@ -39,7 +39,7 @@ class VectorStoreFileCollection(Collection[VectorStoreFile]):
     def save_all(self, objs: list[VectorStoreFile]) -> None:
         """Several saves in one transaction."""
         t = self._table
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             for obj in objs:
                 conn.execute(update(t).where(t.c.id == obj.id, t.c.vector_store_id == obj.vector_store_id),
                              {"data": self._dump(obj), **self._columns(obj)})
@@ -50,13 +50,13 @@ class VectorStoreFileCollection(Collection[VectorStoreFile]):
 
     def batch_of(self, vector_store_id: str, file_id: str) -> str | None:
         t = self._table
-        with self._engine.connect() as conn:
+        with self._db.connect() as conn:
             return conn.execute(select(t.c.batch_id).where(t.c.vector_store_id == vector_store_id,
                                                            t.c.id == file_id)).scalar()
 
     def remove_in(self, vector_store_id: str, file_id: str) -> bool:
         t = self._table
-        with self._engine.begin() as conn:
+        with self._db.transaction() as conn:
             return conn.execute(delete(t).where(t.c.vector_store_id == vector_store_id, t.c.id == file_id)).rowcount > 0
 
     def status_counts(self, **where: str) -> dict[str, int]:
@@ -64,5 +64,5 @@ class VectorStoreFileCollection(Collection[VectorStoreFile]):
         query = select(t.c.status, func.count()).group_by(t.c.status)
         for name, value in where.items():
             query = query.where(t.c[name] == value)
-        with self._engine.connect() as conn:
+        with self._db.connect() as conn:
             return {status: int(n) for status, n in conn.execute(query)}

@@ -29,7 +29,7 @@ class FileSearch:
 
     def __init__(self, rt: "Runtime") -> None:
         self._rt = rt
-        self.index = FileSearchIndex(rt.settings, rt.stores.db.engine)
+        self.index = FileSearchIndex(rt.settings, rt.stores.db)
         self.lock = threading.RLock()
         """Orders every read-modify-write of vector store, file and batch objects (worker thread included)."""
 

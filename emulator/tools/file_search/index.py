@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import numpy as np
-from sqlalchemy import Engine
 
 from emulator.settings import Settings
+from emulator.store.database import Database
 from emulator.tools.file_search.embedding import Embedder, load_embedder
 from emulator.tools.file_search.extraction import Limits
 from emulator.tools.file_search.extractor import Extractor, Interrupted
@@ -64,9 +64,9 @@ class SearchHit:
 
 
 class FileSearchIndex:
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
-        self.records = Records(engine)
+        self.records = Records(db)
         self.vectors = VectorIndex(settings)
         self._keyword: dict[str, BM25Index] = {}
         self._keyword_lock = threading.Lock()
