@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from starlette.applications import Starlette
 
@@ -15,6 +16,8 @@ from emulator.api.wire import BodyLimitMiddleware, LastResortMiddleware
 from emulator.auth import APIKeyMiddleware
 from emulator.settings import Settings
 from emulator.tools import ToolRegistry
+
+log = logging.getLogger(__name__)
 
 
 async def _warm_up(models) -> None:

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator.engine.events import EventHub
+from emulator.signals import EventHub
 from emulator.ids import Clock, IdFactory
 from emulator.llm import ModelClient
 from emulator.llm.recording import ChatModel, Tape, wrap_model_client

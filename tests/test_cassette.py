@@ -22,6 +22,7 @@ from emulator.llm.recording import ReplayMiss, Tape
 from emulator.llm.tool_recording import RecordedHostedTool
 from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
 from emulator.store import BlobStore
+from emulator.tools import HostedTool
 
 
 def chat(*messages: dict, **options) -> ChatRequest:
@@ -124,7 +125,7 @@ def test_identical_requests_replay_in_recorded_order(tmp_path):
 
 
 # -- hosted tools ----------------------------------------------------------------------------
-class FakeInterpreter:
+class FakeInterpreter(HostedTool):
     """A hosted tool standing in for code_interpreter: 'runs' code, writes an output file."""
 
     type = "code_interpreter"

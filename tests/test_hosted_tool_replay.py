@@ -18,13 +18,13 @@ from emulator.app import create_app
 from emulator.assembly import start_runtime, stop_runtime
 from emulator.llm.cassette import Cassette
 from emulator.settings import ModelRoute, Settings
-from emulator.tools import AnnotatedText, ToolRegistry
+from emulator.tools import AnnotatedText, HostedTool, ToolRegistry
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # litellm imported in-process
 CODE = {"code": "print(6 * 7)"}
 
 
-class StandInInterpreter:
+class StandInInterpreter(HostedTool):
     type = "code_interpreter"
     function_name = "python"
 

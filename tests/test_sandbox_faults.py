@@ -48,7 +48,7 @@ def test_infinite_loop_is_interrupted_and_state_survives(limited, script):
     thread, logs = run_code(client, script, "kept = 'yes'", "while True:\n    pass", "print(kept)")
     assert "ExecutionTimeout: execution stopped after 4" in logs[1]
     assert logs[2] == "yes\n"
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 90  # interrupted, not run to the test timeout (a loose bound: CI is loaded)
 
 
 def test_sleeping_code_is_interrupted_too(limited, script):

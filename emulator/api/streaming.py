@@ -7,7 +7,8 @@ from typing import AsyncIterator
 
 from starlette.responses import StreamingResponse
 
-from emulator.engine.events import DONE, Event, EventHub
+from emulator.engine.events import DONE
+from emulator.signals import Event, EventHub
 
 
 def sse_response(hub: EventHub, run_id: str, queue: asyncio.Queue[Event]) -> StreamingResponse:

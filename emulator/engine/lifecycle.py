@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from openai.types.beta.threads import Run
+from openai.types.beta.threads import Run, RunStatus
 from openai.types.beta.threads.run import IncompleteDetails, LastError
 
 from emulator import run_status
-from emulator.engine.events import Event
+from emulator.engine.events import run_event
 from emulator.objects import revise
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ class RunLifecycle:
         self._rt = rt
 
     def publish(self, run_id: str, name: str, obj) -> None:
-        self._rt.hub.publish(run_id, Event.of(name, obj))
+        self._rt.hub.publish(run_id, run_event(name, obj))
 
-    def transition(self, run: Run, status: str, **fields) -> Run:
+    def transition(self, run: Run, status: RunStatus, **fields) -> Run:
         """Save `run` in `status` with `fields` changed, and publish `thread.run.<status>`."""
         if status not in run_status.ACTIVE:
             fields = {"expires_at": None, "required_action": None, **fields}

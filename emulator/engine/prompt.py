@@ -16,16 +16,13 @@ from openai.types.beta.threads import Message, Run
 from openai.types.beta.threads.runs import RunStep
 
 from emulator import tokens
+from emulator.agent import PromptTooLong
 from emulator.store import Stores
 from emulator.tools import ToolRegistry
 
 ChatMessage = dict[str, Any]
 # Per-message overhead of the chat format (role and separators), as OpenAI counts it.
 _MESSAGE_OVERHEAD_TOKENS = 4
-
-
-class PromptTooLong(Exception):
-    """Even truncated, the prompt exceeds the run's `max_prompt_tokens`."""
 
 
 @dataclass
@@ -53,9 +50,10 @@ class PromptBuilder:
         self._stores = stores
         self._tools = tools
 
-    def build(self, run: Run, budget: int | None) -> Prompt:
-        """The prompt for the run's next model call; `budget` caps its tokens (None: no cap)."""
-        extra = [text for tool in self._tools.enabled(run) if (text := tool.system_context(run))]
+    def build(self, run: Run, system_context: list[str], budget: int | None) -> Prompt:
+        """The prompt for the run's next model call: its instructions and `system_context` (what its hosted
+        tools add), the thread, this run's turns; `budget` caps its tokens (None: no cap)."""
+        extra = system_context
         instructions = "\n\n".join([run.instructions, *extra] if run.instructions else extra)
         system = [{"role": "system", "content": instructions}] if instructions else []
         history = self._thread_history(run)

@@ -19,14 +19,13 @@ import hashlib
 import json
 from typing import Any
 
-from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import ToolCall
 from pydantic import TypeAdapter
 
 from emulator.llm.cassette import ToolRun, canonical_json, tool_run_key
 from emulator.llm.recording import Tape
 from emulator.store import BlobStore
-from emulator.tools import HostedTool, ToolRegistry
+from emulator.tools import HostedTool, ToolRegistry, ToolScope
 
 _TOOL_CALL = TypeAdapter(ToolCall)
 
@@ -79,10 +78,10 @@ class RecordedHostedTool:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tool, name)
 
-    async def execute(self, run: Run, call_id: str, arguments: str) -> Any:
+    async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> Any:
         key = tool_run_key(self._tool.type, arguments)
         if self._tape.mode == "record":
-            result = await self._tool.execute(run, call_id, arguments)
+            result = await self._tool.execute(scope, call_id, arguments)
             output = result.model_dump(mode="json", exclude_unset=True)
             hashes = file_hashes(output, self._blobs)
             self._tape.record_tool_run(ToolRun(
@@ -92,7 +91,7 @@ class RecordedHostedTool:
         recorded = self._tape.replay_tool_run(key, self._tool.type)
         if self._tape.tool_outputs == "inject":
             return _TOOL_CALL.validate_python({**recorded.output, "id": call_id})
-        result = await self._tool.execute(run, call_id, arguments)
+        result = await self._tool.execute(scope, call_id, arguments)
         output = result.model_dump(mode="json", exclude_unset=True)
         comparable = comparable_output(output, file_hashes(output, self._blobs))
         if output_digest(comparable) != recorded.digest:

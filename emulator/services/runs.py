@@ -11,7 +11,7 @@ from openai.types.beta.threads.runs import RunStep
 
 from emulator import run_status
 from emulator.engine import RunEngine
-from emulator.engine.events import Event
+from emulator.engine.events import run_event
 from emulator.errors import InvalidRequest, NotFound
 from emulator.objects import revise
 from emulator.runtime import Runtime
@@ -55,7 +55,7 @@ class RunService:
             thread_body["tool_resources"] = body["tool_resources"]
         thread = self._threads.create(thread_body)
         run = self._store.add(self._new_run(thread.id, assistant, body))
-        prelude = (Event.of("thread.created", thread),)
+        prelude = (run_event("thread.created", thread),)
         return run, thread, self._engine.launch(run, stream=bool(body.get("stream")), prelude=prelude)
 
     def _new_run(self, thread_id: str, assistant, body: dict[str, Any]) -> Run:

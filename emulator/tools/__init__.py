@@ -10,9 +10,7 @@ may annotate the assistant's final text (citations, file links).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-from openai.types.beta.threads import Run
+from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
     from emulator.runtime import Runtime
@@ -32,29 +30,72 @@ class AnnotatedText:
     leading_content: list[dict[str, Any]] = field(default_factory=list)
 
 
-class HostedTool(Protocol):
-    type: str
-    """The assistant tool type it implements, e.g. `code_interpreter`."""
-    function_name: str
+@dataclass(frozen=True)
+class ToolScope:
+    """What one agent loop's hosted tool calls may see, whichever API face started the loop.
+
+    A face (the Assistants runs today) resolves its own objects into this: which thread's or
+    container's sandbox, which files and vector stores, which options each tool was given.
+    """
+
+    loop_id: str
+    """The run (or response) whose calls these are: groups their outputs for annotating its answer."""
+    session_id: str
+    """Whose state the tools keep between loops: the code_interpreter kernel of a thread or container."""
+    tool_types: tuple[str, ...] = ()
+    """The hosted tools enabled, in the order they were given."""
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Each hosted tool's settings as given (e.g. file_search's `max_num_results`, `ranking_options`)."""
+    code_file_ids: tuple[str, ...] = ()
+    """Files the code_interpreter sandbox gets under /mnt/data."""
+    vector_store_ids: tuple[str, ...] = ()
+    """Vector stores file_search searches."""
+
+
+class HostedTool:
+    """A tool the emulator runs itself. Subclasses set `type` and `function_name` and implement
+    `definition`, `execute` and `render`; every other method is optional and does nothing here."""
+
+    type: str = ""
+    """The tool type it implements, e.g. `code_interpreter`."""
+    function_name: str = ""
     """The name the model calls it by."""
 
-    def definition(self, run: Run) -> dict[str, Any]:
+    def definition(self, scope: ToolScope) -> dict[str, Any]:
         """The chat-completions tool schema shown to the model."""
+        raise NotImplementedError
 
-    def system_context(self, run: Run) -> str | None:
-        """Text appended to the system prompt when the run has this tool (e.g. the files it can see)."""
-
-    async def execute(self, run: Run, call_id: str, arguments: str) -> Any:
-        """Run one call; returns the run step's tool call object (with its outputs)."""
+    async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> Any:
+        """Run one call; returns the tool call object (its input and outputs)."""
+        raise NotImplementedError
 
     def render(self, call: Any) -> tuple[str, str]:
         """A finished call as the model sees it again: (arguments, output)."""
+        raise NotImplementedError
 
-    def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
+    def system_context(self, scope: ToolScope) -> str | None:
+        """Text appended to the system prompt when the loop has this tool (e.g. the files it can see)."""
+        return None
+
+    def preview(self, call_id: str, arguments: str) -> dict[str, Any] | None:
+        """The call as shown while it runs (its code, say), or None to show it only when done."""
+        return None
+
+    def annotate(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
         """Turn markers in the assistant's final text into annotations; return it unchanged if none."""
+        return final
 
-    # Optional: `async def prepare(self, run: Run) -> None`, awaited before the run's model calls start
-    # (file_search waits there for files still being indexed).
+    async def prepare(self, scope: ToolScope) -> None:
+        """Awaited before the loop's model calls start (file_search waits there for files being indexed)."""
+
+    async def start(self) -> None:
+        """Server start."""
+
+    async def shutdown(self) -> None:
+        """Server stop."""
+
+    async def session_deleted(self, session_id: str) -> None:
+        """Free what the tool holds for a session (a thread's sandbox, say)."""
 
 
 class ToolRegistry:
@@ -73,23 +114,20 @@ class ToolRegistry:
 
     async def start(self) -> None:
         for tool in self._by_type.values():
-            if (start := getattr(tool, "start", None)) is not None:
-                await start()
+            await tool.start()
 
     async def shutdown(self) -> None:
         for tool in self._by_type.values():
-            if (shutdown := getattr(tool, "shutdown", None)) is not None:
-                await shutdown()
+            await tool.shutdown()
 
-    async def thread_deleted(self, thread_id: str) -> None:
-        """Let tools free what they hold for a thread (a sandbox, say)."""
+    async def session_deleted(self, session_id: str) -> None:
+        """Let tools free what they hold for a session (a thread's sandbox, say)."""
         for tool in self._by_type.values():
-            if (forget := getattr(tool, "thread_deleted", None)) is not None:
-                await forget(thread_id)
+            await tool.session_deleted(session_id)
 
-    def enabled(self, run: Run) -> list[HostedTool]:
-        """The hosted tools the run has, in the run's tool order."""
-        found = [self._by_type.get(t.type) for t in run.tools if t.type != "function"]
+    def enabled(self, scope: ToolScope) -> list[HostedTool]:
+        """The hosted tools the scope enables, in its order."""
+        found = [self._by_type.get(t) for t in scope.tool_types]
         return [t for t in found if t is not None]
 
 

@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import CodeInterpreterToolCall
 
 from emulator.services.files import FileService
-from emulator.tools import AnnotatedText
+from emulator.tools import AnnotatedText, HostedTool, ToolScope
 from emulator.tools.code_interpreter import files as sandbox_files
 from emulator.tools.code_interpreter.manager import SandboxManager, SandboxUnavailable
 from emulator.tools.code_interpreter.session import Execution
@@ -37,14 +36,14 @@ _DESCRIPTION = (
 
 
 @dataclass
-class _RunOutputs:
-    """What this server's sandbox produced for a run, for annotating its answer."""
+class _LoopOutputs:
+    """What this server's sandbox produced for a loop (a run), for annotating its answer."""
 
     images: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
 
-class CodeInterpreterTool:
+class CodeInterpreterTool(HostedTool):
     type = "code_interpreter"
     function_name = "code_interpreter"
 
@@ -52,8 +51,8 @@ class CodeInterpreterTool:
         self._rt = rt
         self._manager = manager
         self._files = FileService(rt)
-        self._outputs: dict[str, _RunOutputs] = {}
-        self._thread_files: dict[str, dict[str, str]] = {}
+        self._outputs: dict[str, _LoopOutputs] = {}
+        self._session_files: dict[str, dict[str, str]] = {}
         self._model_notes: dict[str, str] = {}
 
     async def start(self) -> None:
@@ -62,20 +61,20 @@ class CodeInterpreterTool:
     async def shutdown(self) -> None:
         await self._manager.shutdown()
 
-    async def thread_deleted(self, thread_id: str) -> None:
-        self._thread_files.pop(thread_id, None)
-        await self._manager.drop(thread_id)
+    async def session_deleted(self, session_id: str) -> None:
+        self._session_files.pop(session_id, None)
+        await self._manager.drop(session_id)
 
     # -- what the model sees -----------------------------------------------------------
-    def definition(self, run: Run) -> dict[str, Any]:
+    def definition(self, scope: ToolScope) -> dict[str, Any]:
         return {"type": "function", "function": {
             "name": self.function_name, "description": _DESCRIPTION,
             "parameters": {"type": "object", "properties": {
                 "code": {"type": "string", "description": "The Python code to run."}}, "required": ["code"]},
         }}
 
-    def system_context(self, run: Run) -> str | None:
-        inputs = self.input_files(run)
+    def system_context(self, scope: ToolScope) -> str | None:
+        inputs = self.input_files(scope)
         if not inputs:
             return None
         lines = [f"- {f.path} (uploaded as \"{f.filename}\")" for f in inputs]
@@ -95,55 +94,46 @@ class CodeInterpreterTool:
                 "code_interpreter": {"input": _code_of(arguments), "outputs": []}}
 
     # -- running -----------------------------------------------------------------------
-    def input_files(self, run: Run) -> list[sandbox_files.InputFile]:
-        """Files of the assistant's and thread's tool_resources and of code_interpreter attachments."""
+    def input_files(self, scope: ToolScope) -> list[sandbox_files.InputFile]:
+        """The scope's files, under the names they get in /mnt/data."""
         stores = self._rt.stores
-        ids: list[str] = []
-        for owner in (stores.assistants.get(run.assistant_id), stores.threads.get(run.thread_id)):
-            resources = getattr(owner, "tool_resources", None)
-            if resources and resources.code_interpreter and resources.code_interpreter.file_ids:
-                ids += resources.code_interpreter.file_ids
-        for message in stores.messages.find(thread_id=run.thread_id):
-            for attachment in message.attachments or []:
-                if attachment.file_id and any(t.type == "code_interpreter" for t in attachment.tools or []):
-                    ids.append(attachment.file_id)
-        known = [(f.id, f.filename) for i in dict.fromkeys(ids) if (f := stores.files.get(i)) is not None]
+        known = [(f.id, f.filename) for i in dict.fromkeys(scope.code_file_ids) if (f := stores.files.get(i)) is not None]
         return sandbox_files.sandbox_names(known)
 
-    async def execute(self, run: Run, call_id: str, arguments: str) -> CodeInterpreterToolCall:
+    async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> CodeInterpreterToolCall:
         code = _code_of(arguments)
         try:
-            session, note = await self._manager.session_for(run.thread_id)
+            session, note = await self._manager.session_for(scope.session_id)
         except SandboxUnavailable as exc:
             return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], [])
         notes = [note] if note else []
         settings = self._rt.settings
-        notes += await sandbox_files.send_inputs(session, self.input_files(run), self._rt.stores.blobs.read,
+        notes += await sandbox_files.send_inputs(session, self.input_files(scope), self._rt.stores.blobs.read,
                                                  settings.sandbox_data_size)
         result = await session.execute(code, settings.sandbox_exec_timeout_s)
         if result.session_died:
-            self._manager.mark_lost(run.thread_id)
-            self._thread_files.pop(run.thread_id, None)
+            self._manager.mark_lost(scope.session_id)
+            self._session_files.pop(scope.session_id, None)
         else:
             collected = await sandbox_files.collect_outputs(session, result, settings, self._create_output)
             notes += collected.notes
             for sandbox_path, file_id in collected.files:
-                self._thread_files.setdefault(run.thread_id, {})[sandbox_path] = file_id
-                self._outputs.setdefault(run.id, _RunOutputs()).files[sandbox_path] = file_id
+                self._session_files.setdefault(scope.session_id, {})[sandbox_path] = file_id
+                self._outputs.setdefault(scope.loop_id, _LoopOutputs()).files[sandbox_path] = file_id
         shown = result.images[:settings.sandbox_max_output_files]  # images are output files too
         if len(result.images) > len(shown):
             notes.append(f"{len(result.images) - len(shown)} more images were not shown, because one execution "
                          f"shows the user at most {len(shown)} images")
         images = await asyncio.to_thread(
             lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(shown)])
-        return self._call(call_id, code, result, images, notes, run)
+        return self._call(call_id, code, result, images, notes, scope)
 
     def _create_output(self, name: str, data: bytes) -> str:
         """An `assistants_output` File (called in a worker thread: it writes the blob)."""
         return self._files.create(name, data, "assistants_output").id
 
     def _call(self, call_id: str, code: str, result: Execution, images: list[str], notes: list[str],
-              run: Run | None = None) -> CodeInterpreterToolCall:
+              scope: ToolScope | None = None) -> CodeInterpreterToolCall:
         outputs: list[dict[str, Any]] = []
         logs = "".join(part for part in (result.stdout, result.stderr) if part)
         if result.error:
@@ -152,17 +142,17 @@ class CodeInterpreterTool:
             outputs.append({"type": "logs", "logs": logs})
         for image_id in images:
             outputs.append({"type": "image", "image": {"file_id": image_id}})
-            if run is not None:
-                self._outputs.setdefault(run.id, _RunOutputs()).images.append(image_id)
+            if scope is not None:
+                self._outputs.setdefault(scope.loop_id, _LoopOutputs()).images.append(image_id)
         if notes:
             self._model_notes[call_id] = "\n".join(notes)
         return CodeInterpreterToolCall.model_validate({
             "id": call_id, "type": "code_interpreter", "code_interpreter": {"input": code, "outputs": outputs}})
 
     # -- the answer --------------------------------------------------------------------
-    def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
-        produced = self._outputs.pop(run.id, _RunOutputs())
-        known = {**self._thread_files.get(run.thread_id, {}), **produced.files}
+    def annotate(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
+        produced = self._outputs.pop(scope.loop_id, _LoopOutputs())
+        known = {**self._session_files.get(scope.session_id, {}), **produced.files}
         for match in _LINK.finditer(final.text):
             file_id = known.get(match.group()[len("sandbox:"):])
             if file_id is None:

@@ -1,6 +1,6 @@
 """The file_search hosted tool: what the model sees, what a call does, and the citations it leaves.
 
-A run searches the vector stores of its assistant and of its thread. When all
+A loop searches the vector stores of its scope (for a run: its assistant's and thread's). When all
 their files are short (`file_search_inline_tokens` in total), their full text
 goes into the system prompt instead, as OpenAI's retrieval did for short
 documents; otherwise the model calls `file_search` with several queries at once
@@ -15,10 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import FileSearchToolCall
 
-from emulator.tools import AnnotatedText
+from emulator.tools import AnnotatedText, HostedTool, ToolScope
 from emulator.tools.file_search.citations import citations, inline_marker, search_marker
 from emulator.tools.file_search.index import Ranking
 
@@ -43,7 +42,7 @@ class ScopeFile:
     filename: str
 
 
-class FileSearchTool:
+class FileSearchTool(HostedTool):
     type = "file_search"
     function_name = "file_search"
 
@@ -51,19 +50,14 @@ class FileSearchTool:
         self._rt = rt
 
     # -- what the run can search ------------------------------------------------------------
-    def _store_ids(self, run: Run) -> list[str]:
-        ids: list[str] = []
-        for owner in (self._rt.stores.assistants.get(run.assistant_id), self._rt.stores.threads.get(run.thread_id)):
-            resources = getattr(owner, "tool_resources", None)
-            if resources is not None and resources.file_search is not None:
-                ids.extend(resources.file_search.vector_store_ids or [])
-        stores = [self._rt.stores.vector_stores.get(i) for i in dict.fromkeys(ids)]
+    def _store_ids(self, scope: ToolScope) -> list[str]:
+        stores = [self._rt.stores.vector_stores.get(i) for i in dict.fromkeys(scope.vector_store_ids)]
         return [s.id for s in stores if s is not None and s.status != "expired"]
 
-    def _files(self, run: Run, limit: int = 1000) -> list[ScopeFile]:
-        """The run's searchable files (the first `limit` of each store)."""
+    def _files(self, scope: ToolScope, limit: int = 1000) -> list[ScopeFile]:
+        """The searchable files (the first `limit` of each store)."""
         found = []
-        for store_id in self._store_ids(run):
+        for store_id in self._store_ids(scope):
             page = self._rt.stores.vector_store_files.page(limit=limit, order="asc", vector_store_id=store_id,
                                                            status="completed")
             names = self._names(page.ids)
@@ -73,28 +67,25 @@ class FileSearchTool:
     def _names(self, file_ids: list[str]) -> dict[str, str]:
         return {f.id: f.filename for f in self._rt.stores.files.find_in("id", file_ids)} if file_ids else {}
 
-    def _count(self, run: Run, status: str) -> int:
+    def _count(self, scope: ToolScope, status: str) -> int:
         files = self._rt.stores.vector_store_files
-        return sum(files.status_counts(vector_store_id=s, status=status).get(status, 0) for s in self._store_ids(run))
+        return sum(files.status_counts(vector_store_id=s, status=status).get(status, 0) for s in self._store_ids(scope))
 
-    def _options(self, run: Run) -> tuple[int, str, float]:
-        """max_num_results, ranker and score_threshold of the run's file_search tool."""
-        for tool in run.tools:
-            if tool.type == "file_search" and getattr(tool, "file_search", None) is not None:
-                settings = tool.file_search
-                ranking = settings.ranking_options
-                return (settings.max_num_results or DEFAULT_MAX_RESULTS,
-                        ranking.ranker if ranking and ranking.ranker else DEFAULT_RANKER,
-                        ranking.score_threshold if ranking else 0.0)
-        return DEFAULT_MAX_RESULTS, DEFAULT_RANKER, 0.0
+    @staticmethod
+    def _options(scope: ToolScope) -> tuple[int, str, float]:
+        """max_num_results, ranker and score_threshold given to the loop's file_search tool."""
+        options = scope.options.get("file_search") or {}
+        ranking = options.get("ranking_options") or {}
+        return (options.get("max_num_results") or DEFAULT_MAX_RESULTS, ranking.get("ranker") or DEFAULT_RANKER,
+                ranking.get("score_threshold") or 0.0)
 
-    def _inline_files(self, run: Run) -> list[tuple[ScopeFile, str]] | None:
+    def _inline_files(self, scope: ToolScope) -> list[tuple[ScopeFile, str]] | None:
         """The files in full when they all fit the inline budget (and none is still being indexed)."""
         budget = self._rt.settings.file_search_inline_tokens
-        if budget <= 0 or self._count(run, "in_progress"):
+        if budget <= 0 or self._count(scope, "in_progress"):
             return None
         index = self._rt.file_search.index
-        counts = {store_id: index.token_counts(store_id) for store_id in self._store_ids(run)}
+        counts = {store_id: index.token_counts(store_id) for store_id in self._store_ids(scope)}
         if not any(counts.values()) or sum(sum(c.values()) for c in counts.values()) > budget:
             return None
         documents = []
@@ -107,7 +98,7 @@ class FileSearchTool:
         return documents
 
     # -- the HostedTool protocol ------------------------------------------------------------------
-    def definition(self, run: Run) -> dict[str, Any]:
+    def definition(self, scope: ToolScope) -> dict[str, Any]:
         return {"type": "function", "function": {
             "name": self.function_name, "description": _DESCRIPTION,
             "parameters": {"type": "object", "properties": {"queries": {
@@ -116,41 +107,41 @@ class FileSearchTool:
                 "required": ["queries"]},
         }}
 
-    async def prepare(self, run: Run) -> None:
-        """Before the run's first model call: wait (a while) for files still being indexed."""
+    async def prepare(self, scope: ToolScope) -> None:
+        """Before the loop's first model call: wait (a while) for files still being indexed."""
         deadline = time.monotonic() + self._rt.settings.file_search_ready_timeout_s
-        while self._count(run, "in_progress") and time.monotonic() < deadline:
+        while self._count(scope, "in_progress") and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        for store_id in self._store_ids(run):
+        for store_id in self._store_ids(scope):
             self._rt.file_search.touch(store_id)
 
-    def system_context(self, run: Run) -> str | None:
-        inline = self._inline_files(run)
+    def system_context(self, scope: ToolScope) -> str | None:
+        inline = self._inline_files(scope)
         if inline:
             parts = ["The user provided these files. They are short, so their full text follows; answer from them "
                      "without searching. When you use a file, cite it by writing its marker (such as "
                      f"{inline_marker(0, inline[0][0].filename)}) right after the statement it supports."]
             parts += [f"{inline_marker(n, file.filename)}\n{text}" for n, (file, text) in enumerate(inline)]
             return "\n\n".join(parts)
-        files = self._files(run, limit=_LISTED_FILES)
+        files = self._files(scope, limit=_LISTED_FILES)
         if not files:
             return None
-        total = self._count(run, "completed")
+        total = self._count(scope, "completed")
         names = ", ".join(f.filename for f in files[:_LISTED_FILES])
         more = f" and {total - _LISTED_FILES} more" if total > _LISTED_FILES else ""
         return (f"You can search the files the user provided ({names}{more}) with the {self.function_name} tool. "
                 "Each result starts with a source marker such as 【0:1†file.pdf】; when you use a result, cite it "
                 "by writing its marker right after the statement it supports.")
 
-    async def execute(self, run: Run, call_id: str, arguments: str) -> FileSearchToolCall:
+    async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> FileSearchToolCall:
         queries = _queries(arguments)
-        limit, ranker, threshold = self._options(run)
+        limit, ranker, threshold = self._options(scope)
         settings = self._rt.settings
         ranking = Ranking(settings.file_search_embedding_weight, settings.file_search_text_weight, threshold)
         index = self._rt.file_search.index
-        stores = self._store_ids(run)
+        stores = self._store_ids(scope)
         hits = await asyncio.to_thread(index.search, stores, queries, limit, ranking) if queries and stores else []
-        number = len(index.records.calls_of_run(run.id))
+        number = len(index.records.calls_of_run(scope.loop_id))
         names = self._names(list({hit.chunk.file_id for hit in hits}))
         results = []
         for rank, hit in enumerate(hits):
@@ -159,7 +150,7 @@ class FileSearchTool:
                             "text": hit.chunk.text, "page": hit.chunk.page,
                             "marker": search_marker(number, rank, filename)})
         output = _output(queries, results)
-        index.records.save_call(call_id, run.id, {"number": number, "arguments": arguments, "output": output,
+        index.records.save_call(call_id, scope.loop_id, {"number": number, "arguments": arguments, "output": output,
                                                   "results": results})
         return FileSearchToolCall.model_validate({"id": call_id, "type": "file_search", "file_search": {
             "ranking_options": {"ranker": ranker, "score_threshold": threshold},
@@ -171,25 +162,25 @@ class FileSearchTool:
             return json.dumps({"queries": []}), "No results."
         return record["arguments"] or "{}", record["output"]
 
-    def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
+    def annotate(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
         if "】" not in final.text:
             return final
         by_marker: dict[str, str] = {}
         by_name: dict[str, str] = {}
-        for record in self._rt.file_search.index.records.calls_of_run(run.id):
+        for record in self._rt.file_search.index.records.calls_of_run(scope.loop_id):
             for rank, result in enumerate(record["results"]):
                 by_marker[f"{record['number']}:{rank}"] = result["file_id"]
                 by_name.setdefault(result["file_name"], result["file_id"])
-        scope: dict[str, str] | None = None
+        searchable: dict[str, str] | None = None
 
         def resolve(ref: str, name: str) -> str | None:
-            nonlocal scope
+            nonlocal searchable
             found = by_marker.get(ref) or by_name.get(name)
-            if found is None and scope is None:  # an inline file, or a name the model took from the prompt
-                scope = {}
-                for file in self._files(run):
-                    scope.setdefault(file.filename, file.file_id)
-            return found or (scope or {}).get(name)
+            if found is None and searchable is None:  # an inline file, or a name the model took from the prompt
+                searchable = {}
+                for file in self._files(scope):
+                    searchable.setdefault(file.filename, file.file_id)
+            return found or (searchable or {}).get(name)
 
         found = citations(final.text, resolve)
         if not found:
