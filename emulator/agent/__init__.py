@@ -11,7 +11,7 @@ This package imports only from below it: `emulator.llm`, `emulator.tools`, and b
 """
 
 from emulator.agent.events import (
-    AgentEvent, FunctionCallPending, HostedCallDone, HostedCallStarted, LoopFinished, TextDelta, TextDone,
+    AgentEvent, HostedCallDone, HostedCallStarted, LoopFinished, TextDelta, TextDone,
     ToolCallDelta, ToolRoundEnded, TurnEnded, Usage,
 )
 from emulator.agent.face import Face, PromptTooLong
@@ -19,6 +19,6 @@ from emulator.agent.loop import AgentLoop
 from emulator.agent.request import AgentRequest
 
 __all__ = [
-    "AgentEvent", "AgentLoop", "AgentRequest", "Face", "FunctionCallPending", "HostedCallDone", "HostedCallStarted",
+    "AgentEvent", "AgentLoop", "AgentRequest", "Face", "HostedCallDone", "HostedCallStarted",
     "LoopFinished", "PromptTooLong", "TextDelta", "TextDone", "ToolCallDelta", "ToolRoundEnded", "TurnEnded", "Usage",
 ]

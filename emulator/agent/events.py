@@ -2,8 +2,8 @@
 
 One model turn: `TextDelta`s, then `TextDone` when the text ends (at the turn's end, or when the
 model moves on to tool calls), `ToolCallDelta`s as the model writes calls, and `TurnEnded`.
-A tool round, when the turn called tools: for each call in order, `FunctionCallPending` (the
-client's to run) or `HostedCallStarted` and `HostedCallDone`; then `ToolRoundEnded`. The loop
+A tool round, when the turn called tools: for each hosted call in order, `HostedCallStarted` and
+`HostedCallDone`; then `ToolRoundEnded`, which names the function calls left for the client to run. The loop
 ends with `LoopFinished`, unless it stopped for function calls (`ToolRoundEnded.pending`), or an
 exception (a model error, cancellation) ended it.
 """
@@ -82,13 +82,6 @@ class TurnEnded:
 
 
 @dataclass(frozen=True)
-class FunctionCallPending:
-    """A call of a client-side function: the client runs it and sends its output back."""
-
-    call: ToolCall
-
-
-@dataclass(frozen=True)
 class HostedCallStarted:
     """A hosted call begins to run; `shown` is what to show meanwhile (its code, say), if anything."""
 
@@ -107,7 +100,7 @@ class HostedCallDone:
 
 @dataclass(frozen=True)
 class ToolRoundEnded:
-    """Every call of the turn ran, except `pending` function calls, which the loop stops for."""
+    """Every hosted call of the turn ran; `pending` are the client's function calls, which the loop stops for."""
 
     pending: tuple[ToolCall, ...] = field(default_factory=tuple)
 
@@ -119,5 +112,5 @@ class LoopFinished:
     """Why it is incomplete: `max_completion_tokens` or `max_prompt_tokens`."""
 
 
-AgentEvent = (TextDelta | TextDone | ToolCallDelta | TurnEnded | FunctionCallPending | HostedCallStarted
+AgentEvent = (TextDelta | TextDone | ToolCallDelta | TurnEnded | HostedCallStarted
               | HostedCallDone | ToolRoundEnded | LoopFinished)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Protocol
 
 from emulator.agent.events import (
-    FunctionCallPending, HostedCallDone, HostedCallStarted, LoopFinished, ToolCall, ToolRoundEnded, TurnEnded,
+    HostedCallDone, HostedCallStarted, LoopFinished, ToolCall, ToolRoundEnded, TurnEnded,
 )
 from emulator.agent.face import Face, PromptTooLong
 from emulator.agent.request import AgentRequest
@@ -88,7 +88,6 @@ class AgentLoop:
             tool = self._tools.for_function(call.name)
             if tool is None:
                 pending.append(call)
-                face.emit(FunctionCallPending(call))
                 continue
             shown = tool.preview(call.call_id, call.arguments)
             face.emit(HostedCallStarted(call, shown))

@@ -18,7 +18,7 @@ from openai.types.beta.threads import Message, MessageDeltaEvent, Run
 from openai.types.beta.threads.runs import RunStep, RunStepDeltaEvent
 
 from emulator.agent import (
-    AgentEvent, Face, FunctionCallPending, HostedCallDone, HostedCallStarted, LoopFinished, TextDelta, TextDone,
+    AgentEvent, Face, HostedCallDone, HostedCallStarted, LoopFinished, TextDelta, TextDone,
     ToolCallDelta, ToolRoundEnded, TurnEnded, Usage,
 )
 from emulator.engine.events import run_event
@@ -61,11 +61,8 @@ class RunProjection(Face):
                 self._on_tool_call(event)
             case TurnEnded():
                 self._on_turn_end(event)
-            case FunctionCallPending(call=call):
-                self._calls.append({"id": call.call_id, "type": "function",
-                                    "function": {"name": call.name, "arguments": call.arguments, "output": None}})
             case HostedCallStarted(call=call, shown=shown) if shown is not None:
-                self._calls.append(shown)
+                self._calls[call.index] = shown
                 self._save_calls()
                 self._publish_call_delta({"index": call.index, **shown})
             case HostedCallDone():
@@ -131,19 +128,18 @@ class RunProjection(Face):
     def _on_turn_end(self, turn: TurnEnded) -> None:
         if self._tool_step is None:
             return
-        calls = [{"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments,
-                                                                    "output": None}} for c in turn.calls]
+        # Every call as the model wrote it; a hosted call's entry is replaced when it runs.
+        self._calls = [{"id": c.call_id, "type": "function",
+                        "function": {"name": c.name, "arguments": c.arguments, "output": None}} for c in turn.calls]
         self._tool_step = self._rt.stores.steps.save(revise(
-            self._tool_step, step_details={"type": "tool_calls", "tool_calls": calls}, usage=turn.usage.as_dict()))
-        self._calls = []
+            self._tool_step, step_details={"type": "tool_calls", "tool_calls": self._calls}, usage=turn.usage.as_dict()))
 
     def _on_hosted_done(self, done: HostedCallDone) -> None:
         index, result = done.call.index, done.result
+        self._calls[index] = result
         if done.shown is None:
-            self._calls.append(result)
             delta = {"id": result["id"], **call_result_delta(index, {}, result)}
         else:
-            self._calls[index] = result
             delta = call_result_delta(index, done.shown, result)
         self._save_calls()
         self._publish_call_delta(delta)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Iterator
@@ -45,15 +45,10 @@ class Database:
             finally:
                 self._active.reset(token)
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def connect(self) -> AbstractContextManager[Connection]:
         """A connection to read on: the open transaction's (to see its writes), or a new one."""
         current = self._active.get()
-        if current is not None:
-            yield current
-            return
-        with self.engine.connect() as conn:
-            yield conn
+        return nullcontext(current) if current is not None else self.engine.connect()
 
     def active(self) -> Connection | None:
         """The transaction open in this thread or task, if any."""
