@@ -22,7 +22,7 @@ from emulator.assembly import begin_shutdown
 
 log = logging.getLogger(__name__)
 
-GRACE_S = 3.0
+GRACE_S = 3
 """How long open connections may still take after runs and ingestion have stopped."""
 
 

@@ -6,6 +6,8 @@ A face subclasses `Face`: `prompt` and `progress` are required; `emit` receives 
 
 from __future__ import annotations
 
+from typing import Any
+
 from emulator.agent.events import AgentEvent, Usage
 
 
@@ -14,7 +16,7 @@ class PromptTooLong(Exception):
 
 
 class Face:
-    def prompt(self, system_context: list[str], budget: int | None) -> list[dict]:
+    def prompt(self, system_context: list[str], budget: int | None) -> list[dict[str, Any]]:
         """The chat messages for the next model call: the face's instructions and `system_context`
         (what the hosted tools add) as the system message, then the conversation so far, this loop's
         turns and tool results included. At most `budget` tokens (None: no cap), else PromptTooLong."""

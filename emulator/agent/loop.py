@@ -61,7 +61,7 @@ class AgentLoop:
                       else LoopFinished("completed"))
             return
 
-    async def _turn(self, request: AgentRequest, face: Face, messages: list[dict], max_tokens: int | None,
+    async def _turn(self, request: AgentRequest, face: Face, messages: list[dict[str, Any]], max_tokens: int | None,
                     first: bool) -> TurnEnded:
         # A forced tool choice applies to the loop's first model call; after that the model may answer,
         # or it could only ever call the tool again.

@@ -46,11 +46,11 @@ class RunLifecycle:
 
     def incomplete(self, run: Run, reason: str) -> Run:
         self._close_open_parts(run, "incomplete")
-        details = IncompleteDetails(reason=reason)
+        details = IncompleteDetails.model_validate({"reason": reason})
         return self.transition(run, "incomplete", incomplete_details=details, completed_at=self._rt.clock.now())
 
     def fail(self, run: Run, code: str, message: str) -> Run:
-        error = LastError(code=code, message=message)
+        error = LastError.model_validate({"code": code, "message": message})
         self._close_open_parts(run, "failed", error)
         return self.transition(run, "failed", last_error=error, failed_at=self._rt.clock.now())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from openai.types.beta.threads import Run
 
@@ -40,7 +40,7 @@ def tool_scope(run: Run, stores: Stores) -> ToolScope:
             for attachment in message.attachments or []:
                 if attachment.file_id and any(t.type == "code_interpreter" for t in attachment.tools or []):
                     code_files.append(attachment.file_id)
-    options = {t.type: getattr(t, t.type).model_dump(exclude_none=True)
+    options: dict[str, Mapping[str, Any]] = {t.type: getattr(t, t.type).model_dump(exclude_none=True)
                for t in run.tools if t.type != "function" and getattr(t, t.type, None) is not None}
     return ToolScope(
         loop_id=run.id, session_id=run.thread_id, tool_types=tuple(t.type for t in run.tools if t.type != "function"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Sequence
 
 from openai.types.beta import Thread
 from openai.types.beta.threads import Run
@@ -142,14 +142,14 @@ class RunService:
         return self._engine.submit_tool_outputs(run, outputs, stream=bool(body.get("stream")))
 
     # -- steps ---------------------------------------------------------------------------------
-    def get_step(self, thread_id: str, run_id: str, step_id: str, include: list[str] = ()) -> RunStep:
+    def get_step(self, thread_id: str, run_id: str, step_id: str, include: Sequence[str] = ()) -> RunStep:
         self.get(thread_id, run_id)
         step = self._rt.stores.steps.get(step_id)
         if step is None or step.run_id != run_id:
             raise NotFound.object("run step", step_id)
         return self._with_search_content(step) if SEARCH_CONTENT in include else step
 
-    def steps_page(self, thread_id: str, run_id: str, params, include: list[str] = ()):
+    def steps_page(self, thread_id: str, run_id: str, params, include: Sequence[str] = ()):
         self.get(thread_id, run_id)
         page = page_of(self._rt.stores.steps, params, run_id=run_id)
         if SEARCH_CONTENT in include:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Iterable, Literal, TypeVar
+from typing import Any, Callable, Generic, Iterable, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, Select, Table, bindparam, delete, func, insert, select, update
 
 from emulator.store.database import Database
 
 M = TypeVar("M", bound=BaseModel)
+StatementKey = tuple[object, ...]
+
+
+class _Identified(Protocol):
+    """What every stored API object has besides its other fields."""
+
+    id: str
+    created_at: int
 
 
 @dataclass
@@ -41,22 +49,22 @@ class Collection(Generic[M]):
         self._indexed = [c.name for c in table.columns if c.name not in ("seq", "id", "created_at", "data")]
         self._data_by_id = select(table.c.data).where(table.c.id == bindparam("id"))
         self._seq_by_id = select(table.c.seq).where(table.c.id == bindparam("id"))
-        self._statements: dict[tuple, _Compiled] = {}
+        self._statements: dict[StatementKey, _Compiled] = {}
         self._data_by_id_sql = _Compiled(self._data_by_id, self._engine)
         self._seq_by_id_sql = _Compiled(self._seq_by_id, self._engine)
 
-    def _read(self, compiled: "_Compiled", params: dict[str, object]) -> list:
+    def _read(self, compiled: "_Compiled", params: dict[str, object]) -> list[Any]:
         """Rows of a read, run on the driver's connection: SQLAlchemy's per-execution work (connection
         wrapper, result machinery) costs several times what the query does on the read path."""
         active = self._db.active()
         if active is not None:  # inside a transaction: read on its connection, to see its writes
-            return active.exec_driver_sql(compiled.sql, compiled.parameters(params)).fetchall()
+            return list(active.exec_driver_sql(compiled.sql, compiled.parameters(params)).fetchall())
         raw = self._engine.raw_connection()
         try:
             cursor = raw.cursor()
             try:
                 cursor.execute(compiled.sql, compiled.parameters(params))
-                return cursor.fetchall()
+                return list(cursor.fetchall())
             finally:
                 cursor.close()
         finally:
@@ -71,7 +79,8 @@ class Collection(Generic[M]):
         return obj.model_dump_json(exclude_unset=True)
 
     def add(self, obj: M) -> M:
-        row = {"id": obj.id, "created_at": obj.created_at, "data": self._dump(obj), **self._columns(obj)}
+        ident = cast(_Identified, obj)
+        row = {"id": ident.id, "created_at": ident.created_at, "data": self._dump(obj), **self._columns(obj)}
         with self._db.transaction() as conn:
             conn.execute(insert(self._table), row)
         return obj
@@ -79,7 +88,7 @@ class Collection(Generic[M]):
     def save(self, obj: M) -> M:
         values = {"data": self._dump(obj), **self._columns(obj)}
         with self._db.transaction() as conn:
-            conn.execute(update(self._table).where(self._table.c.id == obj.id), values)
+            conn.execute(update(self._table).where(self._table.c.id == cast(_Identified, obj).id), values)
         return obj
 
     def get(self, object_id: str) -> M | None:
@@ -161,15 +170,15 @@ class Collection(Generic[M]):
             rows.reverse()
         return Page(ids=[r[0] for r in rows], documents=[r[1] for r in rows], has_more=has_more)
 
-    def _compiled(self, key: tuple, build) -> "_Compiled":
+    def _compiled(self, key: StatementKey, build: Callable[[], Select[Any]]) -> "_Compiled":
         """The statement `build()` makes, compiled once per key (a query's shape)."""
         compiled = self._statements.get(key)
         if compiled is None:
             compiled = self._statements[key] = _Compiled(build(), self._engine)
         return compiled
 
-    def _page_statement(self, shape: tuple) -> "_Compiled":
-        def build() -> Select:
+    def _page_statement(self, shape: tuple[tuple[str, ...], bool, bool, bool, bool]) -> "_Compiled":
+        def build() -> Select[Any]:
             names, forward, after, before, ascending = shape
             t = self._table
             statement = select(t.c.id, t.c.data).where(*(t.c[name] == bindparam(f"w_{name}") for name in names))
@@ -184,7 +193,7 @@ class Collection(Generic[M]):
 
         return self._compiled(("page", *shape), build)
 
-    def _seq_of(self, conn, object_id: str, where: dict[str, str]) -> int:
+    def _seq_of(self, conn: Connection, object_id: str, where: dict[str, str]) -> int:
         t = self._table
         seq = conn.execute(select(t.c.seq).where(t.c.id == object_id, *(t.c[k] == v for k, v in where.items())))\
             .scalar()
@@ -196,12 +205,12 @@ class Collection(Generic[M]):
 class _Compiled:
     """A statement compiled once for the engine's dialect: its SQL and how to order its parameters."""
 
-    def __init__(self, statement: Select, engine) -> None:
+    def __init__(self, statement: Select[Any], engine: Engine) -> None:
         compiled = statement.compile(dialect=engine.dialect)
         self.sql = str(compiled)
         self._positions = compiled.positiontup  # None for dialects with named parameters
         self._defaults = {k: v for k, v in compiled.params.items() if v is not None}  # e.g. SQLite's OFFSET 0
 
-    def parameters(self, params: dict[str, object]) -> tuple | dict[str, object]:
+    def parameters(self, params: dict[str, object]) -> tuple[object, ...] | dict[str, object]:
         merged = {**self._defaults, **params}
         return tuple(merged[name] for name in self._positions) if self._positions else merged
