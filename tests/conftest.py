@@ -1,4 +1,7 @@
-"""Test fixtures: a real emulator server in a subprocess, driven over HTTP by the `openai` SDK."""
+"""Fixtures of every area: a real emulator server in a subprocess, driven over HTTP by the `openai` SDK.
+
+Fixtures that only one area uses sit in that area's conftest.py, helpers that are not fixtures in
+tests/helpers/."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ import pytest
 import yaml
 
 from emulator.testing import EmulatorServer
+from tests.helpers import documents
+from tests.helpers.paths import FIXTURES
+from tests.helpers.upstream import Upstream
 
-ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]  # to run user-style test files against the emulator's pytest plugin
 
 
@@ -29,7 +34,7 @@ class Scripts:
 @pytest.fixture(scope="session")
 def scripts_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("scripts")
-    for path in (ROOT / "fixtures" / "scripts").glob("*.yaml"):
+    for path in (FIXTURES / "scripts").glob("*.yaml"):
         (directory / path.name).write_text(path.read_text())
     return directory
 
@@ -51,14 +56,6 @@ def sandbox_image() -> str:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, scripts_dir) -> EmulatorServer:
     srv = EmulatorServer(tmp_path_factory.mktemp("data"), scripts_dir, {"EMULATOR_SANDBOX_POOL_SIZE": "1"}).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="session")
-def controlled_server(tmp_path_factory, scripts_dir) -> EmulatorServer:
-    """A server with test controls on: a test calls `reset(...)` for a blank state with other settings."""
-    srv = EmulatorServer(tmp_path_factory.mktemp("controlled"), scripts_dir, {"EMULATOR_TEST_CONTROLS": "1"}).start()
     yield srv
     srv.stop()
 
@@ -91,9 +88,13 @@ def script(scripts_dir) -> Scripts:
 
 @pytest.fixture
 def upstream():
-    """A stand-in OpenAI-compatible model server on loopback (see tests/upstream.py)."""
-    from upstream import Upstream
-
+    """A stand-in OpenAI-compatible model server on loopback (see tests/helpers/upstream.py)."""
     srv = Upstream().start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def embedding_model() -> None:
+    """Servers that ingest files (file_search, crash and shutdown tests) want the embedding model built."""
+    documents.build_embedding_model()
