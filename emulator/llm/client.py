@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Protocol
 
 from emulator import tokens
 from emulator.llm import scripted
@@ -12,8 +12,17 @@ from emulator.llm.json_tools import stream_with_json_tools
 from emulator.llm.litellm_import import litellm
 from emulator.llm.router import ModelRouter
 from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
+from emulator.settings import Settings
 
 StreamItem = TextDelta | ToolCallDelta | Finish
+
+
+class ChatModel(Protocol):
+    """What the run engine needs from a model client (`ModelClient`, or a wrapper around it)."""
+
+    async def warm_up(self) -> None: ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]: ...
 
 
 class ModelClient:
@@ -22,6 +31,10 @@ class ModelClient:
         self._timeout_s = timeout_s
         self._scripts_dir = scripts_dir
         self._set_up: asyncio.Task | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelClient:
+        return cls(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir)
 
     async def _ready(self) -> None:
         """Import litellm and register the scripted provider, once, off the event loop.

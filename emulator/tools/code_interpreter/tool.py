@@ -11,20 +11,25 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import CodeInterpreterToolCall
 
-from emulator.services.files import FileService
 from emulator.tools import AnnotatedText
 from emulator.tools.code_interpreter import files as sandbox_files
 from emulator.tools.code_interpreter.manager import SandboxManager, SandboxUnavailable
 from emulator.tools.code_interpreter.session import Execution
 
 if TYPE_CHECKING:
-    from emulator.runtime import Runtime
+    from emulator.settings import Settings
+    from emulator.store import Stores
+
+CreateOutputFile = Callable[[str, bytes], str]
+"""Store bytes the code produced as an `assistants_output` File named so; returns the file's id. Made by the
+assembly from the server's one file service; called in a worker thread (it writes the blob)."""
 
 _LINK = re.compile(r"sandbox:/mnt/data/[^\s)\]\"'<>]+")
 _DESCRIPTION = (
@@ -48,10 +53,12 @@ class CodeInterpreterTool:
     type = "code_interpreter"
     function_name = "code_interpreter"
 
-    def __init__(self, rt: Runtime, manager: SandboxManager) -> None:
-        self._rt = rt
+    def __init__(self, settings: Settings, stores: Stores, manager: SandboxManager,
+                 create_output_file: CreateOutputFile) -> None:
+        self._settings = settings
+        self._stores = stores
         self._manager = manager
-        self._files = FileService(rt)
+        self._create_output = create_output_file
         self._outputs: dict[str, _RunOutputs] = {}
         self._thread_files: dict[str, dict[str, str]] = {}
         self._model_notes: dict[str, str] = {}
@@ -97,7 +104,7 @@ class CodeInterpreterTool:
     # -- running -----------------------------------------------------------------------
     def input_files(self, run: Run) -> list[sandbox_files.InputFile]:
         """Files of the assistant's and thread's tool_resources and of code_interpreter attachments."""
-        stores = self._rt.stores
+        stores = self._stores
         ids: list[str] = []
         for owner in (stores.assistants.get(run.assistant_id), stores.threads.get(run.thread_id)):
             resources = getattr(owner, "tool_resources", None)
@@ -117,8 +124,8 @@ class CodeInterpreterTool:
         except SandboxUnavailable as exc:
             return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], [])
         notes = [note] if note else []
-        settings = self._rt.settings
-        notes += await sandbox_files.send_inputs(session, self.input_files(run), self._rt.stores.blobs.read,
+        settings = self._settings
+        notes += await sandbox_files.send_inputs(session, self.input_files(run), self._stores.blobs.read,
                                                  settings.sandbox_data_size)
         result = await session.execute(code, settings.sandbox_exec_timeout_s)
         if result.session_died:
@@ -137,10 +144,6 @@ class CodeInterpreterTool:
         images = await asyncio.to_thread(
             lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(shown)])
         return self._call(call_id, code, result, images, notes, run)
-
-    def _create_output(self, name: str, data: bytes) -> str:
-        """An `assistants_output` File (called in a worker thread: it writes the blob)."""
-        return self._files.create(name, data, "assistants_output").id
 
     def _call(self, call_id: str, code: str, result: Execution, images: list[str], notes: list[str],
               run: Run | None = None) -> CodeInterpreterToolCall:

@@ -23,8 +23,8 @@ from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import ToolCall
 from pydantic import TypeAdapter
 
-from emulator.llm.cassette import ToolRun, canonical_json, tool_run_key
-from emulator.llm.recording import Tape
+from emulator.recording.cassette import ToolRun, canonical_json, tool_run_key
+from emulator.recording.tape import Tape
 from emulator.store import BlobStore
 from emulator.tools import HostedTool, ToolRegistry
 
