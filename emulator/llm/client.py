@@ -37,13 +37,13 @@ class ModelClient:
         return cls(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir)
 
     async def _ready(self) -> None:
-        """Import litellm and register the scripted provider, once, off the event loop.
+        """Import litellm and register the scripted provider (once per process), off the event loop.
 
         Importing litellm takes seconds; doing it here rather than at server start lets the
         server answer at once (the first model call waits for it, if it is still going)."""
         if self._set_up is None:
             self._set_up = asyncio.get_running_loop().create_task(
-                asyncio.to_thread(scripted.register, self._scripts_dir))
+                asyncio.to_thread(scripted.register))
         await asyncio.shield(self._set_up)
 
     def routed_model(self, requested: str) -> str:
@@ -60,6 +60,8 @@ class ModelClient:
             "timeout": self._timeout_s,
             **extra,
         }
+        if model.startswith(f"{scripted.PROVIDER}/"):
+            kwargs.update(scripted.call_options(self._scripts_dir, extra.get("metadata")))
         if request.tools:
             kwargs["tools"] = request.tools
             if request.tool_choice is not None:
