@@ -1,5 +1,11 @@
 """Assembling a server: the runtime, run engine and services on the app's state, and taking them down.
 
+The one place where the layers are wired together: it builds the parts above the
+runtime (the file-search index, record and replay around the model client and the
+hosted tools, the hosted tools themselves) and hands each part what it needs, so
+the lower layers never reach up. It starts what runs in the background only once
+everything is built.
+
 Used by the app's lifespan, and by `/_emulator/reset`, which starts them again on a blank data dir.
 """
 
@@ -12,21 +18,36 @@ import shutil
 from starlette.applications import Starlette
 
 from emulator.engine import RunEngine
-from emulator.llm.recording import MISS_LOG_NAME
-from emulator.llm.tool_recording import wrap_hosted_tools
+from emulator.llm import ModelClient
+from emulator.recording.hosted_tools import wrap_hosted_tools
+from emulator.recording.model_calls import wrap_model_client
+from emulator.recording.tape import MISS_LOG_NAME, Tape
 from emulator.runtime import Runtime
 from emulator.services import Services
+from emulator.services.files import FileService
+from emulator.services.vector_stores import VectorStoreService
 from emulator.settings import Settings
+from emulator.signals import EventHub
 from emulator.store.schema import metadata
 from emulator.tools import ToolRegistry, build_tools
+from emulator.tools.file_search import FileSearch
 
 log = logging.getLogger(__name__)
 
 
 async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry | None) -> Runtime:
-    """Build the runtime, engine and services for `settings` and put them on `app.state`."""
-    runtime = Runtime.from_settings(settings)
-    registry = wrap_hosted_tools(tools or build_tools(runtime), runtime.tape, runtime.stores.blobs)
+    """Build the runtime, engine and services for `settings`, put them on `app.state`, and start them.
+
+    `tools`, when given, replaces the hosted tools `build_tools` makes (tests pass stand-ins)."""
+    tape = Tape.from_settings(settings)
+    runtime = Runtime.from_settings(settings, wrap_model_client(ModelClient.from_settings(settings), tape), EventHub())
+    file_search = FileSearch(settings, runtime.stores, runtime.clock)
+    # Made before the engine: the hosted tools get a part of them (code_interpreter makes its files with
+    # the server's one file service, so a file it makes is deleted like any other).
+    vector_stores = VectorStoreService(runtime, file_search)
+    files = FileService(runtime, on_delete=vector_stores.files.remove_everywhere)
+    hosted = tools or build_tools(settings, runtime.stores, file_search, files.create_output)
+    registry = wrap_hosted_tools(hosted, tape, runtime.stores.blobs)
     await registry.start()
     app.state.registry = registry
     engine = RunEngine(runtime, registry)
@@ -34,9 +55,11 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     if recovered:
         log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)
     engine.start_background()
+    services = Services.build(runtime, engine, file_search, files, vector_stores)
+    services.start()
     app.state.runtime = runtime
     app.state.engine = engine
-    app.state.services = Services.build(runtime, engine)
+    app.state.services = services
     return runtime
 
 

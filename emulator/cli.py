@@ -13,7 +13,7 @@ from emulator import __version__, cli_local_llm, cli_sandbox
 def _serve(args: argparse.Namespace) -> None:
     from pydantic import ValidationError
 
-    from emulator.llm.cassette import CassetteError, check_cassette_settings
+    from emulator.recording.cassette import CassetteError, check_cassette_settings
     from emulator.settings import Settings
 
     overrides = {k: v for k, v in {

@@ -86,7 +86,7 @@ class EmulatorSession:
 
     def replay_misses(self) -> list[str]:
         """The messages of model requests (or hosted-tool calls) the cassette could not answer."""
-        from emulator.llm.recording import MISS_LOG_NAME
+        from emulator.recording.tape import MISS_LOG_NAME
 
         path = self.server.data_dir / MISS_LOG_NAME
         if not path.is_file():

@@ -1,21 +1,20 @@
-"""The objects every service shares, built once per server from the settings."""
+"""The objects every service shares, built once per server from the settings.
+
+A bottom-layer holder: it imports only the bottom modules (settings, ids, signals, the
+store, the model seam's client protocol). What sits above it (the file-search index,
+record and replay, the hosted tools) is built by the assembly
+(`emulator.assembly`) and handed to the parts that need it.
+"""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from emulator.signals import EventHub
 from emulator.ids import Clock, IdFactory
-from emulator.llm import ModelClient
-from emulator.llm.recording import ChatModel, Tape, wrap_model_client
-from emulator.llm.router import ModelRouter
+from emulator.llm import ChatModel
 from emulator.settings import Settings
+from emulator.signals import EventHub
 from emulator.store import BlobStore, Database, Stores
-
-if TYPE_CHECKING:
-    from emulator.tools.file_search import FileSearch
 
 
 @dataclass
@@ -26,25 +25,15 @@ class Runtime:
     clock: Clock
     hub: EventHub
     models: ChatModel
-    tape: Tape | None = None
-    """The cassette being recorded or replayed, if any."""
+    """The model client, wrapped for record or replay when the settings ask for it."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Runtime":
+    def from_settings(cls, settings: Settings, models: ChatModel, hub: EventHub) -> Runtime:
+        """Open the data dir's stores; `models` and `hub` are made by the assembly."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         stores = Stores(Database(settings.sqlalchemy_url), BlobStore(settings.files_dir))
-        tape = Tape.from_settings(settings)
-        client = ModelClient(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir)
-        models = wrap_model_client(client, tape)
         ids, clock = _ids_and_clock(settings, stores)
-        return cls(settings, stores, ids, clock, EventHub(), models, tape)
-
-    @functools.cached_property
-    def file_search(self) -> "FileSearch":
-        """The file-search index (chunks, vectors, keyword index), made on first use."""
-        from emulator.tools.file_search import FileSearch
-
-        return FileSearch(self)
+        return cls(settings, stores, ids, clock, hub, models)
 
 
 def _ids_and_clock(settings: Settings, stores: Stores) -> tuple[IdFactory, Clock]:

@@ -19,7 +19,7 @@ from emulator.api.http import json_response
 from emulator.api.json_body import parse_json
 from emulator.assembly import restart_runtime
 from emulator.errors import InvalidRequest
-from emulator.llm.cassette import CassetteError, check_cassette_settings
+from emulator.recording.cassette import CassetteError, check_cassette_settings
 from emulator.settings import Settings
 
 RESETTABLE = ("record", "replay", "replay_repeats", "replay_tool_outputs", "deterministic", "seed", "clock_start",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Protocol
 
 from emulator import tokens
 from emulator.llm import scripted
@@ -12,8 +12,17 @@ from emulator.llm.json_tools import stream_with_json_tools
 from emulator.llm.litellm_import import litellm
 from emulator.llm.router import ModelRouter
 from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
+from emulator.settings import Settings
 
 StreamItem = TextDelta | ToolCallDelta | Finish
+
+
+class ChatModel(Protocol):
+    """What the run engine needs from a model client (`ModelClient`, or a wrapper around it)."""
+
+    async def warm_up(self) -> None: ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]: ...
 
 
 class ModelClient:
@@ -23,14 +32,18 @@ class ModelClient:
         self._scripts_dir = scripts_dir
         self._set_up: asyncio.Task | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelClient:
+        return cls(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir)
+
     async def _ready(self) -> None:
-        """Import litellm and register the scripted provider, once, off the event loop.
+        """Import litellm and register the scripted provider (once per process), off the event loop.
 
         Importing litellm takes seconds; doing it here rather than at server start lets the
         server answer at once (the first model call waits for it, if it is still going)."""
         if self._set_up is None:
             self._set_up = asyncio.get_running_loop().create_task(
-                asyncio.to_thread(scripted.register, self._scripts_dir))
+                asyncio.to_thread(scripted.register))
         await asyncio.shield(self._set_up)
 
     def routed_model(self, requested: str) -> str:
@@ -47,6 +60,8 @@ class ModelClient:
             "timeout": self._timeout_s,
             **extra,
         }
+        if model.startswith(f"{scripted.PROVIDER}/"):
+            kwargs.update(scripted.call_options(self._scripts_dir, extra.get("metadata")))
         if request.tools:
             kwargs["tools"] = request.tools
             if request.tool_choice is not None:

@@ -4,6 +4,11 @@ Registered as provider `scripted`, so `model="scripted/math_tutor"` plays
 `<scripts_dir>/math_tutor.yaml`. Two models are built in: `scripted/echo`
 repeats the last user message; `scripted/inspect` answers with the request it
 received as JSON (messages, tool names, sampling options), for testing prompts.
+
+litellm's provider map is global to the process, and one process may hold several
+servers (tests, `/_emulator/reset`), each with its own scripts dir. So the provider
+is registered once per process and keeps no server's state: each call names its
+scripts dir in litellm's `metadata` (`call_options`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import functools
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
@@ -20,6 +26,7 @@ from emulator.llm.litellm_import import litellm
 from emulator.llm.script import Script, ScriptError, Turn, load_script, message_text
 
 PROVIDER = "scripted"
+_SCRIPTS_DIR_KEY = "emulator_scripts_dir"
 _WORDS = re.compile(r"\s*\S+|\s+")
 
 
@@ -104,22 +111,19 @@ def provider_class() -> type:
     (seconds), which the server does in the background after it starts listening."""
 
     class ScriptedProvider(litellm().CustomLLM):  # type: ignore[misc]
-        def __init__(self, scripts_dir: Path) -> None:
-            super().__init__()
-            self.scripts_dir = scripts_dir
-
-        def _turn(self, model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> Turn:
+        def _turn(self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> Turn:
+            optional_params = kwargs.get("optional_params") or {}
             if model == "echo":
                 return _echo_turn(messages)
             if model == "inspect":
                 return _inspect_turn(messages, optional_params)
-            script: Script = load_script(model, self.scripts_dir)
+            script: Script = load_script(model, _scripts_dir_of(kwargs))
             return script.turn_for(messages, model)
 
         async def astreaming(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[dict]:
             optional_params = kwargs.get("optional_params") or {}
             try:
-                turn = self._turn(model, messages, optional_params)
+                turn = self._turn(model, messages, kwargs)
             except ScriptError as exc:
                 raise litellm().BadRequestError(str(exc), model=model, llm_provider=PROVIDER) from exc
             if turn.error:
@@ -131,7 +135,7 @@ def provider_class() -> type:
 
         def streaming(self, model: str, messages: list, **kwargs: Any) -> Iterator[dict]:
             optional_params = kwargs.get("optional_params") or {}
-            turn = self._turn(model, messages, optional_params)
+            turn = self._turn(model, messages, kwargs)
             if turn.error:
                 _raise_scripted_error(turn, model)
             yield from _Playback(turn, messages, optional_params.get("max_tokens")).chunks()
@@ -139,13 +143,39 @@ def provider_class() -> type:
     return ScriptedProvider
 
 
-def register(scripts_dir: Path) -> None:
-    """Add (or re-point) the scripted provider in litellm's custom-provider map."""
-    lib = litellm()
-    entries = [e for e in (lib.custom_provider_map or []) if e.get("provider") != PROVIDER]
-    entries.append({"provider": PROVIDER, "custom_handler": provider_class()(scripts_dir)})
-    lib.custom_provider_map = entries
-    # litellm reads the map into its provider list when it is set through this helper.
-    from litellm.utils import custom_llm_setup
+def _scripts_dir_of(kwargs: dict[str, Any]) -> Path:
+    metadata = (kwargs.get("litellm_params") or {}).get("metadata") or {}
+    if _SCRIPTS_DIR_KEY not in metadata:
+        raise ScriptError("the scripted model was called without a scripts dir (call it through ModelClient)")
+    return Path(metadata[_SCRIPTS_DIR_KEY])
 
-    custom_llm_setup()
+
+def call_options(scripts_dir: Path, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The litellm keyword arguments that tell the scripted provider where this server's scripts are
+    (added to a call's other `metadata`, if any)."""
+    return {"metadata": {**(metadata or {}), _SCRIPTS_DIR_KEY: str(scripts_dir)}}
+
+
+_registered = False
+_registering = threading.Lock()
+
+
+def register() -> None:
+    """Add the scripted provider to litellm's custom-provider map, once per process.
+
+    The map is litellm's, global to the process, so this is idempotent: the first call
+    registers the provider (which holds no per-server state, see `call_options`), and later
+    calls, from any server in the process and any thread, do nothing."""
+    global _registered
+    with _registering:
+        if _registered:
+            return
+        lib = litellm()
+        entries = [e for e in (lib.custom_provider_map or []) if e.get("provider") != PROVIDER]
+        entries.append({"provider": PROVIDER, "custom_handler": provider_class()()})
+        lib.custom_provider_map = entries
+        # litellm reads the map into its provider list when it is set through this helper.
+        from litellm.utils import custom_llm_setup
+
+        custom_llm_setup()
+        _registered = True

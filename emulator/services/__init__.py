@@ -1,4 +1,11 @@
-"""Domain services: what each API resource does, between the routes and the store."""
+"""Domain services: what each API resource does, between the routes and the store.
+
+May import: the engine (to start and cancel runs), the tools' file-search parts
+(chunking strategies, filters, the index), the runtime, the store and the bottom
+modules. Never the api, the assembly or recording. The assembly builds them, and
+starts (`Services.start`) and stops (`Services.aclose`) what they run in the
+background: file ingestion and the vector-store expiry sweep.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from emulator.services.messages import MessageService
 from emulator.services.runs import RunService
 from emulator.services.threads import ThreadService
 from emulator.services.vector_stores import VectorStoreService
+from emulator.tools.file_search import FileSearch
 
 
 @dataclass
@@ -24,14 +32,19 @@ class Services:
     vector_stores: VectorStoreService
 
     @classmethod
-    def build(cls, rt: Runtime, engine: RunEngine) -> "Services":
-        vector_stores = VectorStoreService(rt)
-        files = FileService(rt, on_delete=vector_stores.files.remove_everywhere)
+    def build(cls, rt: Runtime, engine: RunEngine, file_search: FileSearch, files: FileService,
+              vector_stores: VectorStoreService) -> "Services":
+        """The services over `engine`. Files and vector stores come made: the engine's hosted tools were
+        handed parts of them (see `emulator.assembly`). Nothing starts until `start`."""
         messages = MessageService(rt, vector_stores)
         threads = ThreadService(rt, messages, engine, vector_stores)
         assistants = AssistantService(rt, vector_stores)
-        runs = RunService(rt, engine, assistants, threads, messages)
+        runs = RunService(rt, engine, assistants, threads, messages, file_search)
         return cls(assistants, threads, messages, runs, files, vector_stores)
+
+    def start(self) -> None:
+        """Start the background work: file ingestion (resuming what a stopped server left) and the expiry sweep."""
+        self.vector_stores.start()
 
     async def aclose(self) -> None:
         await self.vector_stores.aclose()

@@ -32,6 +32,11 @@ class FileService:
         self._rt.stores.blobs.write(file.id, data)
         return self._store.add(file)
 
+    def create_output(self, filename: str, data: bytes) -> str:
+        """A file a hosted tool produced (code_interpreter's images and files): its id. Handed to the tool
+        as its only way to make files; called in a worker thread (it writes the blob)."""
+        return self.create(filename, data, "assistants_output").id
+
     def get(self, file_id: str) -> File:
         return require(self._store, file_id, "file")
 

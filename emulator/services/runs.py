@@ -20,6 +20,7 @@ from emulator.services.common import page_of
 from emulator.services.messages import MessageService
 from emulator.services.threads import ThreadService
 from emulator.store import Page
+from emulator.tools.file_search import FileSearch
 
 SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 STEP_INCLUDES = (SEARCH_CONTENT,)
@@ -28,8 +29,9 @@ _RUN_OPTIONS = ("temperature", "top_p", "max_prompt_tokens", "max_completion_tok
 
 class RunService:
     def __init__(self, rt: Runtime, engine: RunEngine, assistants: AssistantService,
-                 threads: ThreadService, messages: MessageService) -> None:
+                 threads: ThreadService, messages: MessageService, file_search: FileSearch) -> None:
         self._rt = rt
+        self._file_search = file_search
         self._engine = engine
         self._assistants = assistants
         self._threads = threads
@@ -165,7 +167,7 @@ class RunService:
         calls = [c.model_dump(exclude_unset=True) for c in step.step_details.tool_calls]
         for call in calls:
             if call["type"] == "file_search":
-                texts = self._rt.file_search.result_texts(call["id"])
+                texts = self._file_search.result_texts(call["id"])
                 for result, text in zip(call["file_search"].get("results") or [], texts):
                     result["content"] = [{"type": "text", "text": text}]
         return revise(step, step_details={"type": "tool_calls", "tool_calls": calls})

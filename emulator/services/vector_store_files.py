@@ -5,7 +5,8 @@ Adding a file creates it `in_progress` and queues it for the ingestion worker
 on that thread. One lock orders every change to a store's files, so counts stay
 exact: `file_counts` are recounted from the rows after each change, never
 incremented. Files still `in_progress` when the server stopped are queued again
-at start-up (ingestion resumes).
+by `start` (ingestion resumes), which the assembly calls once the server is built;
+`close` stops the worker.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typing import Any, Iterator
 from openai.types import VectorStore
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch, VectorStoreFileDeleted
 
-from emulator.signals import ChangeSignals
 from emulator.errors import InvalidRequest, NotFound
 from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of
+from emulator.signals import ChangeSignals
+from emulator.tools.file_search import FileSearch
 from emulator.tools.file_search.chunking import resolve_strategy
 from emulator.tools.file_search.index import PreparedFile
 from emulator.tools.file_search.ingestion import Failure, IngestJob, IngestionWorker, JobInput
@@ -36,18 +38,23 @@ def _counts(by_status: dict[str, int]) -> dict[str, int]:
 
 
 class VectorStoreFileService:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, file_search: FileSearch) -> None:
         self._rt = rt
-        self._index = rt.file_search.index
+        self._index = file_search.index
         self._files = rt.stores.vector_store_files
         self._batches = rt.stores.vector_store_file_batches
-        self.lock = rt.file_search.lock
+        self.lock = file_search.lock
         self._db = rt.stores.db
         self._tokens: dict[tuple[str, str], int] = {}
         self._counter = itertools.count(1)
-        self._loop = asyncio.get_running_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._changes = ChangeSignals()
         self._worker = IngestionWorker(self._index, self)
+
+    def start(self) -> None:
+        """Start the ingestion worker and queue again what a stopped server left `in_progress` (called on
+        the event loop, which the worker then tells of finished files)."""
+        self._loop = asyncio.get_running_loop()
         self._worker.start()
         self._resume_interrupted()
 
@@ -63,6 +70,7 @@ class VectorStoreFileService:
         self._worker.halt()
 
     def close(self) -> None:
+        """Stop the ingestion worker and wait (briefly) for its threads."""
         self._worker.stop()
 
     # -- adding files ------------------------------------------------------------------------------
@@ -287,6 +295,7 @@ class VectorStoreFileService:
                     self._add_usage(vector_store_id, usage.get(vector_store_id, 0))
                     self.refresh(vector_store_id)
         for vector_store_id in touched:
+            assert self._loop is not None  # the worker runs only after `start`
             try:
                 self._loop.call_soon_threadsafe(self._changes.notify, vector_store_id)
             except RuntimeError:  # the loop closed (shutdown): no poller is left to tell

@@ -13,6 +13,7 @@ from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require
 from emulator.services.vector_store_files import VectorStoreFileService
+from emulator.tools.file_search import FileSearch
 from emulator.tools.file_search.chunking import resolve_strategy
 from emulator.tools.file_search.filters import matches
 from emulator.tools.file_search.index import Ranking
@@ -24,15 +25,22 @@ THREAD_STORE_EXPIRY = {"anchor": "last_active_at", "days": 7}
 
 
 class VectorStoreService:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, file_search: FileSearch) -> None:
         self._rt = rt
         self._store = rt.stores.vector_stores
-        self.files = VectorStoreFileService(rt)
+        self._file_search = file_search
+        self.files = VectorStoreFileService(rt, file_search)
+        self._sweeper: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Start file ingestion and the expiry sweep (on the event loop)."""
+        self.files.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_expired(), name="vector store expiry")
 
     async def aclose(self) -> None:
-        self._sweeper.cancel()
-        await asyncio.gather(self._sweeper, return_exceptions=True)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         await asyncio.to_thread(self.files.close)
 
     # -- CRUD -------------------------------------------------------------------------------------
@@ -80,7 +88,7 @@ class VectorStoreService:
         return VectorStoreDeleted(id=vector_store_id, object="vector_store.deleted", deleted=True)
 
     def touch(self, vector_store_id: str) -> None:
-        self._rt.file_search.touch(vector_store_id)
+        self._file_search.touch(vector_store_id)
 
     # -- expiry -------------------------------------------------------------------------------------
     def expire_overdue(self) -> int:
@@ -117,7 +125,7 @@ class VectorStoreService:
         if file_filter is not None:
             files = self._rt.stores.vector_store_files.find(vector_store_id=vector_store_id, status="completed")
             allowed = {f.id for f in files if matches(file_filter, f.attributes or {})}
-        index = self._rt.file_search.index
+        index = self._file_search.index
         hits = await asyncio.to_thread(index.search, [vector_store_id], queries, body.get("max_num_results", 10),
                                        ranking, lambda _store: allowed)
         self.touch(vector_store_id)

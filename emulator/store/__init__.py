@@ -1,4 +1,9 @@
-"""Persistence: SQLAlchemy tables of JSON documents, and file bytes on disk."""
+"""Persistence: SQLAlchemy tables of JSON documents, and file bytes on disk.
+
+The bottom layer: it may import only `emulator.objects` (the API object types it
+stores) and third-party libraries, never another emulator package. Everything
+above reads and writes through `Stores`.
+"""
 
 from emulator.store.blobs import BlobStore
 from emulator.store.collection import Collection, Page

@@ -5,6 +5,11 @@ a hosted tool is executed by the engine during the run. Each hosted tool
 tells the model how to call it (a function schema), may add to the system
 prompt, runs a call, renders a finished call back into the conversation, and
 may annotate the assistant's final text (citations, file links).
+
+May import: the store, the model seam's litellm import (embeddings), and the bottom
+modules (settings, ids, objects, errors, tokens, sandbox_seed). Never the services,
+the engine, the api, recording or the runtime: a tool is handed what it needs
+(settings, stores, the file-search index, a file-creating callable) by the assembly.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
-    from emulator.runtime import Runtime
+    from emulator.settings import Settings
+    from emulator.store import Stores
+    from emulator.tools.code_interpreter.tool import CreateOutputFile
+    from emulator.tools.file_search import FileSearch
 
 
 @dataclass
@@ -131,10 +139,14 @@ class ToolRegistry:
         return [t for t in found if t is not None]
 
 
-def build_tools(rt: "Runtime") -> ToolRegistry:
+def build_tools(settings: Settings, stores: Stores, file_search: FileSearch,
+                create_output_file: CreateOutputFile) -> ToolRegistry:
     """The hosted tools this server offers. Each tool package adds its line here."""
     from emulator.tools.code_interpreter import CodeInterpreterTool, SandboxManager
     from emulator.tools.file_search import FileSearchTool
 
-    tools: list[HostedTool] = [CodeInterpreterTool(rt, SandboxManager(rt.settings)), FileSearchTool(rt)]
+    tools: list[HostedTool] = [
+        CodeInterpreterTool(settings, stores, SandboxManager(settings), create_output_file),
+        FileSearchTool(settings, stores, file_search),
+    ]
     return ToolRegistry(tools)

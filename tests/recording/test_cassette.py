@@ -9,7 +9,8 @@ import pytest
 from openai.types.beta.threads.runs import CodeInterpreterToolCall
 
 from emulator.ids import Clock, IdFactory, id_scope
-from emulator.llm.cassette import (
+from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
+from emulator.recording.cassette import (
     Cassette,
     CassetteError,
     Interaction,
@@ -18,9 +19,8 @@ from emulator.llm.cassette import (
     key_of,
     nearest_diff,
 )
-from emulator.llm.recording import ReplayMiss, Tape
-from emulator.llm.tool_recording import RecordedHostedTool
-from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
+from emulator.recording.hosted_tools import RecordedHostedTool
+from emulator.recording.tape import ReplayMiss, Tape
 from emulator.store import BlobStore
 from emulator.tools import HostedTool
 

@@ -16,7 +16,7 @@ from openai.types.beta.threads.runs import CodeInterpreterToolCall
 
 from emulator.app import create_app
 from emulator.assembly import start_runtime, stop_runtime
-from emulator.llm.cassette import Cassette
+from emulator.recording.cassette import Cassette
 from emulator.settings import ModelRoute, Settings
 from emulator.tools import AnnotatedText, HostedTool, ToolRegistry
 

@@ -11,19 +11,24 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openai.types.beta.threads.runs import CodeInterpreterToolCall
 
-from emulator.services.files import FileService
 from emulator.tools import AnnotatedText, HostedTool, ToolScope
 from emulator.tools.code_interpreter import files as sandbox_files
 from emulator.tools.code_interpreter.manager import SandboxManager, SandboxUnavailable
 from emulator.tools.code_interpreter.session import Execution
 
 if TYPE_CHECKING:
-    from emulator.runtime import Runtime
+    from emulator.settings import Settings
+    from emulator.store import Stores
+
+CreateOutputFile = Callable[[str, bytes], str]
+"""Store bytes the code produced as an `assistants_output` File named so; returns the file's id. Made by the
+assembly from the server's one file service; called in a worker thread (it writes the blob)."""
 
 _LINK = re.compile(r"sandbox:/mnt/data/[^\s)\]\"'<>]+")
 _DESCRIPTION = (
@@ -47,10 +52,12 @@ class CodeInterpreterTool(HostedTool):
     type = "code_interpreter"
     function_name = "code_interpreter"
 
-    def __init__(self, rt: Runtime, manager: SandboxManager) -> None:
-        self._rt = rt
+    def __init__(self, settings: Settings, stores: Stores, manager: SandboxManager,
+                 create_output_file: CreateOutputFile) -> None:
+        self._settings = settings
+        self._stores = stores
         self._manager = manager
-        self._files = FileService(rt)
+        self._create_output = create_output_file
         self._outputs: dict[str, _LoopOutputs] = {}
         self._session_files: dict[str, dict[str, str]] = {}
         self._model_notes: dict[str, str] = {}
@@ -96,7 +103,7 @@ class CodeInterpreterTool(HostedTool):
     # -- running -----------------------------------------------------------------------
     def input_files(self, scope: ToolScope) -> list[sandbox_files.InputFile]:
         """The scope's files, under the names they get in /mnt/data."""
-        stores = self._rt.stores
+        stores = self._stores
         known = [(f.id, f.filename) for i in dict.fromkeys(scope.code_file_ids) if (f := stores.files.get(i)) is not None]
         return sandbox_files.sandbox_names(known)
 
@@ -107,8 +114,8 @@ class CodeInterpreterTool(HostedTool):
         except SandboxUnavailable as exc:
             return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {exc}"), [], [])
         notes = [note] if note else []
-        settings = self._rt.settings
-        notes += await sandbox_files.send_inputs(session, self.input_files(scope), self._rt.stores.blobs.read,
+        settings = self._settings
+        notes += await sandbox_files.send_inputs(session, self.input_files(scope), self._stores.blobs.read,
                                                  settings.sandbox_data_size)
         result = await session.execute(code, settings.sandbox_exec_timeout_s)
         if result.session_died:
@@ -127,10 +134,6 @@ class CodeInterpreterTool(HostedTool):
         images = await asyncio.to_thread(
             lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(shown)])
         return self._call(call_id, code, result, images, notes, scope)
-
-    def _create_output(self, name: str, data: bytes) -> str:
-        """An `assistants_output` File (called in a worker thread: it writes the blob)."""
-        return self._files.create(name, data, "assistants_output").id
 
     def _call(self, call_id: str, code: str, result: Execution, images: list[str], notes: list[str],
               scope: ToolScope | None = None) -> CodeInterpreterToolCall:

@@ -22,7 +22,9 @@ from emulator.tools.file_search.citations import citations, inline_marker, searc
 from emulator.tools.file_search.index import Ranking
 
 if TYPE_CHECKING:
-    from emulator.runtime import Runtime
+    from emulator.settings import Settings
+    from emulator.store import Stores
+    from emulator.tools.file_search import FileSearch
 
 DEFAULT_MAX_RESULTS = 20
 DEFAULT_RANKER = "default_2024_08_21"
@@ -46,29 +48,31 @@ class FileSearchTool(HostedTool):
     type = "file_search"
     function_name = "file_search"
 
-    def __init__(self, rt: "Runtime") -> None:
-        self._rt = rt
+    def __init__(self, settings: Settings, stores: Stores, file_search: FileSearch) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._file_search = file_search
 
     # -- what the run can search ------------------------------------------------------------
     def _store_ids(self, scope: ToolScope) -> list[str]:
-        stores = [self._rt.stores.vector_stores.get(i) for i in dict.fromkeys(scope.vector_store_ids)]
+        stores = [self._stores.vector_stores.get(i) for i in dict.fromkeys(scope.vector_store_ids)]
         return [s.id for s in stores if s is not None and s.status != "expired"]
 
     def _files(self, scope: ToolScope, limit: int = 1000) -> list[ScopeFile]:
         """The searchable files (the first `limit` of each store)."""
         found = []
         for store_id in self._store_ids(scope):
-            page = self._rt.stores.vector_store_files.page(limit=limit, order="asc", vector_store_id=store_id,
+            page = self._stores.vector_store_files.page(limit=limit, order="asc", vector_store_id=store_id,
                                                            status="completed")
             names = self._names(page.ids)
             found.extend(ScopeFile(store_id, file_id, names.get(file_id, file_id)) for file_id in page.ids)
         return found
 
     def _names(self, file_ids: list[str]) -> dict[str, str]:
-        return {f.id: f.filename for f in self._rt.stores.files.find_in("id", file_ids)} if file_ids else {}
+        return {f.id: f.filename for f in self._stores.files.find_in("id", file_ids)} if file_ids else {}
 
     def _count(self, scope: ToolScope, status: str) -> int:
-        files = self._rt.stores.vector_store_files
+        files = self._stores.vector_store_files
         return sum(files.status_counts(vector_store_id=s, status=status).get(status, 0) for s in self._store_ids(scope))
 
     @staticmethod
@@ -81,10 +85,10 @@ class FileSearchTool(HostedTool):
 
     def _inline_files(self, scope: ToolScope) -> list[tuple[ScopeFile, str]] | None:
         """The files in full when they all fit the inline budget (and none is still being indexed)."""
-        budget = self._rt.settings.file_search_inline_tokens
+        budget = self._settings.file_search_inline_tokens
         if budget <= 0 or self._count(scope, "in_progress"):
             return None
-        index = self._rt.file_search.index
+        index = self._file_search.index
         counts = {store_id: index.token_counts(store_id) for store_id in self._store_ids(scope)}
         if not any(counts.values()) or sum(sum(c.values()) for c in counts.values()) > budget:
             return None
@@ -109,11 +113,11 @@ class FileSearchTool(HostedTool):
 
     async def prepare(self, scope: ToolScope) -> None:
         """Before the loop's first model call: wait (a while) for files still being indexed."""
-        deadline = time.monotonic() + self._rt.settings.file_search_ready_timeout_s
+        deadline = time.monotonic() + self._settings.file_search_ready_timeout_s
         while self._count(scope, "in_progress") and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         for store_id in self._store_ids(scope):
-            self._rt.file_search.touch(store_id)
+            self._file_search.touch(store_id)
 
     def system_context(self, scope: ToolScope) -> str | None:
         inline = self._inline_files(scope)
@@ -136,9 +140,9 @@ class FileSearchTool(HostedTool):
     async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> FileSearchToolCall:
         queries = _queries(arguments)
         limit, ranker, threshold = self._options(scope)
-        settings = self._rt.settings
+        settings = self._settings
         ranking = Ranking(settings.file_search_embedding_weight, settings.file_search_text_weight, threshold)
-        index = self._rt.file_search.index
+        index = self._file_search.index
         stores = self._store_ids(scope)
         hits = await asyncio.to_thread(index.search, stores, queries, limit, ranking) if queries and stores else []
         number = len(index.records.calls_of_run(scope.loop_id))
@@ -157,7 +161,7 @@ class FileSearchTool(HostedTool):
             "results": [{k: r[k] for k in ("file_id", "file_name", "score")} for r in results]}})
 
     def render(self, call: FileSearchToolCall) -> tuple[str, str]:
-        record = self._rt.file_search.index.records.call(call.id)
+        record = self._file_search.index.records.call(call.id)
         if record is None:
             return json.dumps({"queries": []}), "No results."
         return record["arguments"] or "{}", record["output"]
@@ -167,7 +171,7 @@ class FileSearchTool(HostedTool):
             return final
         by_marker: dict[str, str] = {}
         by_name: dict[str, str] = {}
-        for record in self._rt.file_search.index.records.calls_of_run(scope.loop_id):
+        for record in self._file_search.index.records.calls_of_run(scope.loop_id):
             for rank, result in enumerate(record["results"]):
                 by_marker[f"{record['number']}:{rank}"] = result["file_id"]
                 by_name.setdefault(result["file_name"], result["file_id"])

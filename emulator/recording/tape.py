@@ -1,14 +1,10 @@
-"""Record and replay model calls at the model seam.
+"""The cassette of one server session: what record and replay mode share.
 
-Every model call of a run goes through `ModelClient.stream`. In record mode,
-`RecordingModelClient` passes each call on to litellm (any litellm model) and writes
-the request/response pair to the cassette. In replay mode, `ReplayModelClient`
-answers from the cassette and never calls litellm, so it cannot reach the network:
-a request with no recording fails the run with a message naming the cassette and
-showing the diff from the nearest recorded request.
-
-Calls routed to the scripted model pass straight through in both modes: they are
-local and deterministic already, and tests may mix them with a cassette.
+`Tape` holds the cassette being recorded (written after every call, so a killed
+server loses nothing) or replayed (each recording used once, in order, unless
+repeats are allowed). The model-call wrappers (`model_calls`) and the hosted-tool
+wrappers (`hosted_tools`) write to and read from it; a replay miss is logged to
+`MISS_LOG_NAME` in the data dir, where the pytest plugin reports it.
 """
 
 from __future__ import annotations
@@ -17,9 +13,11 @@ import json
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import AsyncIterator, Literal, Protocol
+from typing import Literal
 
-from emulator.llm.cassette import (
+from emulator.llm.client import StreamItem
+from emulator.llm.types import ChatRequest, ModelError
+from emulator.recording.cassette import (
     Cassette,
     Interaction,
     RecordedResponse,
@@ -28,8 +26,6 @@ from emulator.llm.cassette import (
     key_of,
     nearest_diff,
 )
-from emulator.llm.client import ModelClient, StreamItem
-from emulator.llm.types import ChatRequest, ModelError
 from emulator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,14 +39,6 @@ class ReplayMiss(ModelError):
 
     def __init__(self, message: str) -> None:
         super().__init__("server_error", message)
-
-
-class ChatModel(Protocol):
-    """What the run engine needs from a model client (`ModelClient` and its wrappers)."""
-
-    async def warm_up(self) -> None: ...
-
-    def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]: ...
 
 
 class Tape:
@@ -139,61 +127,3 @@ class Tape:
             with self._miss_log.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"cassette": str(self.path), "message": message}) + "\n")
         return ReplayMiss(message)
-
-
-def _scripted(routed: str) -> bool:
-    return routed.startswith("scripted/")
-
-
-class RecordingModelClient:
-    """Passthrough to any litellm model, writing each call to the cassette."""
-
-    def __init__(self, inner: ModelClient, tape: Tape) -> None:
-        self._inner = inner
-        self._tape = tape
-
-    async def warm_up(self) -> None:
-        await self._inner.warm_up()
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
-        routed = self._inner.routed_model(request.model)
-        items: list[StreamItem] = []
-        try:
-            async for item in self._inner.stream(request):
-                items.append(item)
-                yield item
-        except ModelError as exc:
-            if not _scripted(routed):  # a failed call is part of the session: replay fails it the same way
-                self._tape.record_call(request, routed, items, exc)
-            raise
-        # A call cut short (run cancelled) is not recorded: it has no response to replay.
-        if not _scripted(routed):
-            self._tape.record_call(request, routed, items)
-
-
-class ReplayModelClient:
-    """Answers from the cassette; only scripted models reach litellm."""
-
-    def __init__(self, inner: ModelClient, tape: Tape) -> None:
-        self._inner = inner
-        self._tape = tape
-
-    async def warm_up(self) -> None:
-        await self._inner.warm_up()  # the built-in scripted echo model: never the network
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
-        if _scripted(self._inner.routed_model(request.model)):
-            async for item in self._inner.stream(request):
-                yield item
-            return
-        response = self._tape.replay_call(request)
-        for item in response.stream():
-            yield item
-        if response.error is not None:
-            raise ModelError(response.error.code, response.error.message)
-
-
-def wrap_model_client(client: ModelClient, tape: Tape | None) -> ChatModel:
-    if tape is None:
-        return client
-    return RecordingModelClient(client, tape) if tape.mode == "record" else ReplayModelClient(client, tape)

@@ -20,7 +20,7 @@ A cassette is YAML (or JSON when the file name ends in `.json`)::
           finish_reason: stop
           usage: {prompt_tokens: 11, completion_tokens: 7}
           error: {code: rate_limit_exceeded, message: "..."}   # a call that failed
-    tool_runs: [...]                  # hosted-tool executions (see emulator.llm.tool_recording)
+    tool_runs: [...]                  # hosted-tool executions (see emulator.recording.hosted_tools)
 
 Requests are keyed by meaning, not bytes: tool call ids inside messages (which the
 server may have made up) become `call#1`, `call#2`... in order of appearance, and

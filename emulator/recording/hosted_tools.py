@@ -22,10 +22,10 @@ from typing import Any
 from openai.types.beta.threads.runs import ToolCall
 from pydantic import TypeAdapter
 
-from emulator.llm.cassette import ToolRun, canonical_json, tool_run_key
-from emulator.llm.recording import Tape
+from emulator.recording.cassette import ToolRun, canonical_json, tool_run_key
+from emulator.recording.tape import Tape
 from emulator.store import BlobStore
-from emulator.tools import HostedTool, ToolRegistry, ToolScope
+from emulator.tools import AnnotatedText, HostedTool, ToolRegistry, ToolScope
 
 _TOOL_CALL = TypeAdapter(ToolCall)
 
@@ -67,16 +67,42 @@ def output_digest(comparable: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(comparable).encode()).hexdigest()
 
 
-class RecordedHostedTool:
+class RecordedHostedTool(HostedTool):
     """A hosted tool seen through the cassette; everything but `execute` is the tool's own."""
 
     def __init__(self, tool: HostedTool, tape: Tape, blobs: BlobStore) -> None:
+        self.type = tool.type
+        self.function_name = tool.function_name
         self._tool = tool
         self._tape = tape
         self._blobs = blobs
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._tool, name)
+    def definition(self, scope: ToolScope) -> dict[str, Any]:
+        return self._tool.definition(scope)
+
+    def render(self, call: Any) -> tuple[str, str]:
+        return self._tool.render(call)
+
+    def system_context(self, scope: ToolScope) -> str | None:
+        return self._tool.system_context(scope)
+
+    def preview(self, call_id: str, arguments: str) -> dict[str, Any] | None:
+        return self._tool.preview(call_id, arguments)
+
+    def annotate(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
+        return self._tool.annotate(scope, final)
+
+    async def prepare(self, scope: ToolScope) -> None:
+        await self._tool.prepare(scope)
+
+    async def start(self) -> None:
+        await self._tool.start()
+
+    async def shutdown(self) -> None:
+        await self._tool.shutdown()
+
+    async def session_deleted(self, session_id: str) -> None:
+        await self._tool.session_deleted(session_id)
 
     async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> Any:
         key = tool_run_key(self._tool.type, arguments)
