@@ -216,6 +216,8 @@ def test_ten_thousand_files_are_capped_and_the_api_stays_responsive(make_server,
 
     def probe() -> None:
         with httpx.Client(timeout=30) as http:
+            # The connection's first request (and the route's first use) is not what is measured.
+            http.get(f"{srv.base_url}/assistants?limit=1", headers={"Authorization": "Bearer k"})
             while not done.is_set():
                 started = time.monotonic()
                 http.get(f"{srv.base_url}/assistants?limit=1", headers={"Authorization": "Bearer k"})
