@@ -10,6 +10,7 @@ import logging
 from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import RunStepDeltaEvent
 
+from emulator import aids
 from emulator.engine.events import Event
 from emulator import run_status
 from emulator.engine.lifecycle import RunLifecycle
@@ -169,9 +170,12 @@ class RunEngine:
             response_format=chat_response_format(run), temperature=run.temperature, top_p=run.top_p,
             max_tokens=max_tokens,
         )
+        aid = aids.aids_for(self._rt.settings.model_map, run.model)  # aid: options of the run's model
+        request = aids.with_tool_instructions(request, aid)  # aid: tool_instructions
+        request = aids.hosted_tool_first(request, aid) if first else request  # aid: hosted_tool_first
         recorder = TurnRecorder(self._rt, self.lifecycle, run, self._tools)
         finish = Finish("stop", 0, 0)
-        async for item in self._rt.models.stream(request):
+        async for item in aids.loop_guarded(self._rt.models.stream, request, aid):  # aid: loop_guard
             if isinstance(item, Finish):
                 finish = item
             else:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from openai.types.beta.threads import Run
 from openai.types.beta.threads.runs import FileSearchToolCall
 
+from emulator import aids
 from emulator.tools import AnnotatedText
 from emulator.tools.file_search.citations import citations, inline_marker, search_marker
 from emulator.tools.file_search.index import Ranking
@@ -173,7 +174,7 @@ class FileSearchTool:
 
     def annotate(self, run: Run, final: AnnotatedText) -> AnnotatedText:
         if "】" not in final.text:
-            return final
+            return self._cited_without_markers(run, final)  # aid: citation_fallback
         by_marker: dict[str, str] = {}
         by_name: dict[str, str] = {}
         for record in self._rt.file_search.index.records.calls_of_run(run.id):
@@ -195,6 +196,17 @@ class FileSearchTool:
         if not found:
             return final
         return AnnotatedText(final.text, [*final.annotations, *found], final.attachments, final.leading_content)
+
+    def _cited_without_markers(self, run: Run, final: AnnotatedText) -> AnnotatedText:
+        """An answer without markers, annotated where it matches what the run retrieved (small models)."""
+        if not aids.aids_for(self._rt.settings.model_map, run.model).citation_fallback or final.annotations:
+            return final
+        records = self._rt.file_search.index.records.calls_of_run(run.id)
+        sources = [(r["file_id"], r["text"]) for record in records for r in record["results"]]
+        if not records:
+            sources = [(file.file_id, text) for file, text in self._inline_files(run) or []]
+        found = aids.fallback_citations(final.text, sources)
+        return AnnotatedText(final.text, found, final.attachments, final.leading_content) if found else final
 
 
 def _queries(arguments: str) -> list[str]:
