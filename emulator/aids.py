@@ -141,6 +141,8 @@ def hosted_tool_first(request: ChatRequest, aids: Aids) -> ChatRequest:
     return replace(request, tool_choice={"type": "function", "function": {"name": CODE_TOOL}})
 
 
+_SEVERAL_CALLS = ("When a question needs several tool calls (one per city, say), write all of them in one reply, "
+                  "one <tool_call> block each.")
 _INSTRUCTIONS = {
     CODE_TOOL: (
         "To compute anything, call code_interpreter with Python code; never guess a number. The user's files are "
@@ -158,6 +160,8 @@ def with_tool_instructions(request: ChatRequest, aids: Aids) -> ChatRequest:
     """The request with short instructions for its hosted tools added to the system message."""
     names = {t["function"]["name"] for t in request.tools}
     extra = [text for name, text in _INSTRUCTIONS.items() if name in names]
+    if names - set(_INSTRUCTIONS):  # function tools: small models call one at a time unless told
+        extra.append(_SEVERAL_CALLS)
     if not aids.tool_instructions or not extra:
         return request
     messages = list(request.messages)

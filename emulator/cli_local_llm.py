@@ -41,9 +41,13 @@ def server_command(model: Path, host: str, port: int, chat_format: str | None, n
     return command + (["--chat_format", chat_format] if chat_format else [])
 
 
+MAX_TOKENS = 512  # a 0.5B model sometimes repeats itself until the context is full: minutes on a CPU
+
+
 def model_map_entry(host: str, port: int) -> dict:
     """A loopback `api_base` makes it a local entry: `auto` tool calling and the small-model aids."""
-    return {"*": {"model": "openai/local", "api_base": f"http://{host}:{port}/v1"}}
+    return {"*": {"model": "openai/local", "api_base": f"http://{host}:{port}/v1",
+                  "params": {"max_tokens": MAX_TOKENS}}}
 
 
 def run_local_llm(args: argparse.Namespace) -> None:

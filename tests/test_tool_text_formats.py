@@ -69,8 +69,11 @@ def test_parallel_calls():
                '{"name": "get_weather", "arguments": {"city": "Paris"}}]')
     newline_separated = ('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n'
                          '{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>')
-    for reply in (hermes, mistral, newline_separated):
+    comma_separated = ('{"name": "get_weather", "arguments": {"city": "Oslo"}}, '  # Qwen2.5-Coder-0.5B, told to
+                       '{"name": "get_weather", "arguments": {"city": "Paris"}}')  # write several calls
+    for reply in (hermes, mistral, newline_separated, comma_separated):
         assert calls_of(reply) == [("get_weather", OSLO), ("get_weather", {"city": "Paris"})]
+        assert parse_tool_text(reply, TOOLS).text == ""
 
 
 @pytest.mark.parametrize("answer", [

@@ -66,7 +66,8 @@ def parse_tool_text(text: str, tool_names: set[str]) -> ParsedText:
     kept.append(text[position:])
     if not calls:
         return ParsedText(text)
-    return ParsedText("\n".join(part.strip() for part in kept if part.strip()), calls)
+    # Separators left between calls ("}, {", "};") are not text for the user.
+    return ParsedText("\n".join(part.strip() for part in kept if part.strip(" \t\r\n,;")), calls)
 
 
 def _next_call(text: str, position: int, tool_names: set[str]) -> tuple[int, int, list[TextCall]] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -199,7 +200,11 @@ def file_download(ctx: Context) -> None:
 
 def _file_search(ctx: Context, name: str, data: bytes, question: str, expected: str) -> None:
     file_id = ctx.upload(name, data)
-    store = ctx.client.vector_stores.create_and_poll(name="scorecard", file_ids=[file_id])
+    store = ctx.client.vector_stores.create(name="scorecard", file_ids=[file_id])
+    deadline = time.monotonic() + 120
+    while store.file_counts.in_progress and time.monotonic() < deadline:
+        time.sleep(0.5)
+        store = ctx.client.vector_stores.retrieve(store.id)
     require(store.file_counts.completed == 1, f"the {name} was not indexed")
     assistant = ctx.assistant(instructions="You answer questions from the user's documents, briefly.",
                               tools=[{"type": "file_search"}],
