@@ -147,9 +147,9 @@ _INSTRUCTIONS = {
     CODE_TOOL: (
         "To compute anything, call code_interpreter with Python code; never guess a number. The user's files are "
         "under /mnt/data/ (their paths are listed above). print() every result you need, for example "
-        "print(df['price'].mean()). Save charts and files under /mnt/data/, for example "
-        "plt.savefig('/mnt/data/chart.png'). When the output comes back, answer with it in one or two sentences "
-        "and link a saved file as sandbox:/mnt/data/<name>."),
+        "print(df['price'].mean()). Show charts with plt.show(). Save files the user asks for under /mnt/data/, "
+        "for example df.to_csv('/mnt/data/result.csv'). When the output comes back, answer with it in one or two "
+        "sentences, and link a saved file as sandbox:/mnt/data/<name>."),
     "file_search": (
         "Answer questions about the user's files from their text only, quoting the sentence that holds the "
         "answer."),

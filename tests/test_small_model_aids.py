@@ -146,3 +146,16 @@ def test_no_fallback_citations_for_hosted_models(aided):
     client, model = aided({"text": ANSWER})
     _, text = upload_and_ask(client, model)
     assert text.annotations == []
+
+
+def test_a_call_written_when_tools_are_withheld_is_asked_for_again_in_words(aided):
+    """With `auto` tool calling, the loop guard's answer may come back as one more call written as text."""
+    client, model = aided(
+        {"when": {"contains": "Tools are not available now"}, "text": "It is -3 C and snowing in Oslo."},
+        {"when": {"contains": "Do not call it again"},
+         "text": '{"name": "get_weather", "arguments": {"city": "Oslo"}}'},
+        *LOOPING[1:], loop_guard=True, tool_calling="auto")
+    run = weather_run(client, model)
+    assert run.status == "completed", run.last_error
+    answer = client.beta.threads.messages.list(thread_id=run.thread_id).data[0].content[0].text.value
+    assert answer == "It is -3 C and snowing in Oslo."

@@ -53,11 +53,12 @@ async def stream_with_auto_tools(
 ) -> AsyncIterator[TextDelta | ToolCallDelta | Finish]:
     if max_rounds is not None and tool_rounds_so_far(request.messages) >= max_rounds:
         request = replace(request, tool_choice="none")  # enough tool rounds: now the model must answer
+    names = {t["function"]["name"] for t in request.tools}
     if request.tool_choice == "none":  # no tools on offer, so nothing in the text is a call
-        async for item in native(replace(request, tools=[], tool_choice=None, parallel_tool_calls=None)):
+        async for item in _answer_in_words(native, replace(request, tools=[], tool_choice=None,
+                                                           parallel_tool_calls=None), names):
             yield item
         return
-    names = {t["function"]["name"] for t in request.tools}
     prompt_tokens = completion_tokens = 0
     for attempt in range(MAX_CORRECTIONS + 1):
         holder = TextHoldBack()
@@ -92,6 +93,36 @@ async def stream_with_auto_tools(
             yield ToolCallDelta(index=index, id=None, name=call.name, arguments=call.arguments)
         reason = "tool_calls" if usable else finish.reason
         yield Finish(reason, prompt_tokens, completion_tokens)
+        return
+
+
+_IN_WORDS = ("Tools are not available now. Answer the user's question in plain sentences, using the tool "
+             "outputs above.")
+
+
+async def _answer_in_words(native: Callable[[ChatRequest], AsyncIterator[Any]], request: ChatRequest,
+                           names: set[str]) -> AsyncIterator[TextDelta | ToolCallDelta | Finish]:
+    """An answer from a request without tools; a reply that is only a tool call is asked for again in words."""
+    prompt_tokens = completion_tokens = 0
+    for attempt in range(2):
+        holder = TextHoldBack()
+        finish = Finish("stop", 0, 0)
+        async for item in native(request):
+            if isinstance(item, Finish):
+                finish = item
+            elif isinstance(item, TextDelta) and (shown := holder.feed(item.text)):
+                yield TextDelta(shown)
+        prompt_tokens += finish.prompt_tokens
+        completion_tokens += finish.completion_tokens
+        parsed = parse_tool_text(holder.held, names)
+        streamed = holder.text[:len(holder.text) - len(holder.held)]
+        if attempt == 0 and parsed.calls and not parsed.text and not streamed.strip():
+            request = replace(request, messages=[*request.messages, {"role": "assistant", "content": holder.held},
+                                                 {"role": "user", "content": _IN_WORDS}])
+            continue
+        if holder.held:
+            yield TextDelta(holder.held)
+        yield Finish(finish.reason, prompt_tokens, completion_tokens)
         return
 
 
