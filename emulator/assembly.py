@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from emulator.engine import RunEngine
 from emulator.llm import ModelClient
+from emulator.llm.aids import AidedModels
 from emulator.recording.hosted_tools import wrap_hosted_tools
 from emulator.recording.model_calls import wrap_model_client
 from emulator.recording.tape import MISS_LOG_NAME, Tape
@@ -40,7 +41,9 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
 
     `tools`, when given, replaces the hosted tools `build_tools` makes (tests pass stand-ins)."""
     tape = Tape.from_settings(settings)
-    runtime = Runtime.from_settings(settings, wrap_model_client(ModelClient.from_settings(settings), tape), EventHub())
+    # Small-model aids outermost: a cassette records the calls as the model got them.
+    models = AidedModels(wrap_model_client(ModelClient.from_settings(settings), tape), settings.model_map)
+    runtime = Runtime.from_settings(settings, models, EventHub())
     file_search = FileSearch(settings, runtime.stores, runtime.clock)
     # Made before the engine: the hosted tools get a part of them (code_interpreter makes its files with
     # the server's one file service, so a file it makes is deleted like any other).

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from emulator import __version__, cli_local_llm, cli_sandbox
+from emulator import __version__, cli_local_llm, cli_sandbox, cli_scorecard
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     cli_sandbox.add_commands(commands)
     cli_local_llm.add_commands(commands)
+    cli_scorecard.add_commands(commands)
     return parser
 
 

@@ -27,10 +27,45 @@ class ModelRoute(BaseModel):
     """Name of the environment variable holding the key (the key itself is never configured)."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Extra litellm keyword arguments (provider options)."""
-    tool_calling: Literal["native", "json"] = "native"
-    """`json` for models without reliable native tool calls: tools are asked for as JSON and parsed back."""
+    tool_calling: Literal["auto", "native", "json"] | None = None
+    """`native`: the provider's tool calls only; `auto`: those, or calls the model wrote as text in a common
+    local format (emulator/llm/text_tools.py); `json`: tools asked for as grammar-held JSON and parsed back.
+    Unset: `auto` for a local entry, `native` otherwise."""
     max_tool_rounds: int | None = None
-    """With `json`: after this many tool rounds in one run, the model may only answer (small models loop)."""
+    """After this many tool rounds in one run, the model may only answer (small models loop)."""
+    local: bool | None = None
+    """A small model on this machine (unset: judged from the address, see `is_local_route`). The aids below,
+    and `auto` tool calling, default to on for local entries and off for hosted models."""
+    loop_guard: bool | None = None
+    """A model repeating a tool call it already has the output of is asked to answer instead."""
+    hosted_tool_first: bool | None = None
+    """Force the first call of code_interpreter when the user asks for a computation or a file."""
+    tool_instructions: bool | None = None
+    """Short, concrete instructions for the hosted tools in the system prompt (paths under /mnt/data, print)."""
+    citation_fallback: bool | None = None
+    """file_citation annotations on answer spans that match retrieved text, when the model wrote no markers."""
+
+    @model_validator(mode="after")
+    def _local_defaults(self) -> "ModelRoute":
+        local = self.local if self.local is not None else is_local_route(self.model, self.api_base)
+        if self.tool_calling is None:
+            self.tool_calling = "auto" if local else "native"
+        for aid in ("loop_guard", "hosted_tool_first", "tool_instructions", "citation_fallback"):
+            if getattr(self, aid) is None:
+                setattr(self, aid, local)
+        return self
+
+
+_LOCAL_PROVIDERS = ("ollama/", "ollama_chat/", "lm_studio/", "hosted_vllm/", "llamafile/")
+_LOCAL_HOSTS = ("localhost", "127.", "[::1]", "0.0.0.0", "host.docker.internal")
+
+
+def is_local_route(model: str, api_base: str | None) -> bool:
+    """A model served on this machine: a local server's provider, or an address on loopback."""
+    if model.startswith(_LOCAL_PROVIDERS):
+        return True
+    host = (api_base or "").split("://", 1)[-1]
+    return bool(api_base) and host.startswith(_LOCAL_HOSTS)
 
 
 def _default_data_dir() -> Path:

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("services",),              # what the routes call
     ("auth", "api"),            # HTTP
     ("assembly", "app", "serving", "testing", "pytest_plugin", "cli", "cli_local_llm", "cli_sandbox",
-     "__main__", "__init__"),
+     "cli_scorecard", "scorecard", "local_models", "__main__", "__init__"),
 ]
 
 

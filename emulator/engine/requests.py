@@ -43,7 +43,7 @@ def tool_scope(run: Run, stores: Stores) -> ToolScope:
     options: dict[str, Mapping[str, Any]] = {t.type: getattr(t, t.type).model_dump(exclude_none=True)
                for t in run.tools if t.type != "function" and getattr(t, t.type, None) is not None}
     return ToolScope(
-        loop_id=run.id, session_id=run.thread_id, tool_types=tuple(t.type for t in run.tools if t.type != "function"),
+        loop_id=run.id, session_id=run.thread_id, model=run.model, tool_types=tuple(t.type for t in run.tools if t.type != "function"),
         options=options, code_file_ids=tuple(dict.fromkeys(code_files)),
         vector_store_ids=tuple(dict.fromkeys(vector_stores)),
     )

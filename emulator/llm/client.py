@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator, Protocol
 
 from emulator import tokens
 from emulator.llm import scripted
+from emulator.llm.auto_tools import stream_with_auto_tools
 from emulator.llm.json_tools import stream_with_json_tools
 from emulator.llm.litellm_import import litellm
 from emulator.llm.router import ModelRouter
@@ -93,6 +94,9 @@ class ModelClient:
         mode, max_rounds = self._router.tool_calling(request.model)
         if request.tools and mode == "json":
             async for item in stream_with_json_tools(self._stream, request, max_rounds):
+                yield item
+        elif request.tools and mode == "auto":
+            async for item in stream_with_auto_tools(self._stream, request, max_rounds):
                 yield item
         else:
             async for item in self._stream(request):

@@ -8,21 +8,26 @@ from typing import Any
 from emulator.settings import ModelRoute
 
 
+def route_entry(model_map: dict[str, ModelRoute], requested: str) -> ModelRoute | None:
+    """The model-map entry a requested name goes to, if any."""
+    entry = model_map.get(requested)
+    if entry is None and not requested.startswith("scripted/"):  # the project's own models stay put
+        entry = model_map.get("*")
+    return entry
+
+
 class ModelRouter:
     def __init__(self, model_map: dict[str, ModelRoute]) -> None:
         self._map = model_map
 
     def _entry(self, requested: str) -> ModelRoute | None:
-        entry = self._map.get(requested)
-        if entry is None and not requested.startswith("scripted/"):  # the project's own models stay put
-            entry = self._map.get("*")
-        return entry
+        return route_entry(self._map, requested)
 
     def tool_calling(self, requested: str) -> tuple[str, int | None]:
-        """`native` (the provider's tool calls) or `json` (see emulator/llm/json_tools.py), and the
-        JSON mode's limit on tool rounds per run."""
+        """`native`, `auto` (emulator/llm/auto_tools.py) or `json` (emulator/llm/json_tools.py), and the
+        limit on tool rounds per run."""
         entry = self._entry(requested)
-        return (entry.tool_calling, entry.max_tool_rounds) if entry else ("native", None)
+        return (entry.tool_calling or "native", entry.max_tool_rounds) if entry else ("native", None)
 
     def route(self, requested: str) -> tuple[str, dict[str, Any]]:
         """The litellm model string and extra keyword arguments for a requested name."""

@@ -50,6 +50,8 @@ class ToolScope:
     """The run (or response) whose calls these are: groups their outputs for annotating its answer."""
     session_id: str
     """Whose state the tools keep between loops: the code_interpreter kernel of a thread or container."""
+    model: str = ""
+    """The model the loop calls (a tool may adapt to it: file_search's citation fallback for small models)."""
     tool_types: tuple[str, ...] = ()
     """The hosted tools enabled, in the order they were given."""
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -1,7 +1,7 @@
-"""A real local model on this CPU, offline: Gemma 3 270M served by llama.cpp, reached through litellm.
+"""A real local model on this CPU, offline: the bundled Qwen2.5-Coder-0.5B-Instruct served by llama.cpp.
 
-The bundled model is the *base* Gemma 3 270M (not instruction-tuned): it proves the plumbing (real
-tokens, real grammar-constrained tool calls), not answer quality.
+These prove the plumbing (real tokens, grammar-held tool calls); tests/test_scorecard.py measures what the
+model gets done.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from emulator.testing import free_port
 LOCAL_MODEL_MAP = {
     "model": "openai/local",
     "tool_calling": "json",  # the model has no native tool calls: JSON, held to a schema by a grammar
-    "max_tool_rounds": 1,  # a 270M base model would call tools forever; after one round it must answer
-    "params": {"stop": ["\n"], "max_tokens": 200},  # a base model rarely stops on its own
+    "max_tool_rounds": 1,  # after one round it must answer
+    "params": {"max_tokens": 200},
 }
 
 

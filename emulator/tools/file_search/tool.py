@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai.types.beta.threads.runs import FileSearchToolCall
 
+from emulator.llm import aids
 from emulator.tools import AnnotatedText, HostedTool, ToolScope
 from emulator.tools.file_search.citations import citations, inline_marker, search_marker
 from emulator.tools.file_search.index import Ranking
@@ -168,7 +169,7 @@ class FileSearchTool(HostedTool):
 
     def annotate(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
         if "】" not in final.text:
-            return final
+            return self._cited_without_markers(scope, final)
         by_marker: dict[str, str] = {}
         by_name: dict[str, str] = {}
         for record in self._file_search.index.records.calls_of_run(scope.loop_id):
@@ -190,6 +191,18 @@ class FileSearchTool(HostedTool):
         if not found:
             return final
         return AnnotatedText(final.text, [*final.annotations, *found], final.attachments, final.leading_content)
+
+    def _cited_without_markers(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
+        """An answer without markers, annotated where it matches what the loop retrieved (the citation
+        fallback aid for small models)."""
+        if not aids.aids_for(self._settings.model_map, scope.model).citation_fallback or final.annotations:
+            return final
+        records = self._file_search.index.records.calls_of_run(scope.loop_id)
+        sources = [(r["file_id"], r["text"]) for record in records for r in record["results"]]
+        if not records:
+            sources = [(file.file_id, text) for file, text in self._inline_files(scope) or []]
+        found = aids.fallback_citations(final.text, sources)
+        return AnnotatedText(final.text, found, final.attachments, final.leading_content) if found else final
 
 
 def _queries(arguments: str) -> list[str]:
