@@ -9,7 +9,7 @@ import secrets
 import string
 import time
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
 _ALPHABET = string.ascii_letters + string.digits
 _BODY_LENGTH = 24

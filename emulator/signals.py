@@ -27,7 +27,7 @@ class ChangeSignals:
         event = self._waiting.setdefault(key, asyncio.Event())
         try:
             await asyncio.wait_for(event.wait(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

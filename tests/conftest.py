@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from openai import OpenAI
 
 from emulator.testing import EmulatorServer
 from tests.helpers import documents
@@ -56,6 +57,14 @@ def sandbox_image() -> str:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, scripts_dir) -> EmulatorServer:
     srv = EmulatorServer(tmp_path_factory.mktemp("data"), scripts_dir, {"EMULATOR_SANDBOX_POOL_SIZE": "1"}).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def controlled_server(tmp_path_factory, scripts_dir) -> EmulatorServer:
+    """A server with test controls on: a test calls `reset(...)` for a blank state with other settings."""
+    srv = EmulatorServer(tmp_path_factory.mktemp("controlled"), scripts_dir, {"EMULATOR_TEST_CONTROLS": "1"}).start()
     yield srv
     srv.stop()
 

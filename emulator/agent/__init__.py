@@ -11,8 +11,16 @@ This package imports only from below it: `emulator.llm`, `emulator.tools`, and b
 """
 
 from emulator.agent.events import (
-    AgentEvent, HostedCallDone, HostedCallStarted, LoopFinished, TextDelta, TextDone,
-    ToolCallDelta, ToolRoundEnded, TurnEnded, Usage,
+    AgentEvent,
+    HostedCallDone,
+    HostedCallStarted,
+    LoopFinished,
+    TextDelta,
+    TextDone,
+    ToolCallDelta,
+    ToolRoundEnded,
+    TurnEnded,
+    Usage,
 )
 from emulator.agent.face import Face, PromptTooLong
 from emulator.agent.loop import AgentLoop

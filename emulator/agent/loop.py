@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 from emulator.agent.events import (
-    HostedCallDone, HostedCallStarted, LoopFinished, ToolCall, ToolRoundEnded, TurnEnded,
+    HostedCallDone,
+    HostedCallStarted,
+    LoopFinished,
+    ToolCall,
+    ToolRoundEnded,
+    TurnEnded,
 )
 from emulator.agent.face import Face, PromptTooLong
 from emulator.agent.request import AgentRequest

@@ -6,8 +6,8 @@ text is done and the hosted tools annotate it (citations, file links).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from emulator import llm
 from emulator.agent.events import AgentEvent, TextDelta, TextDone, ToolCall, ToolCallDelta, TurnEnded, Usage

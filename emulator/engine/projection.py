@@ -18,8 +18,17 @@ from openai.types.beta.threads import Message, MessageDeltaEvent, Run
 from openai.types.beta.threads.runs import RunStep, RunStepDeltaEvent
 
 from emulator.agent import (
-    AgentEvent, Face, HostedCallDone, HostedCallStarted, LoopFinished, TextDelta, TextDone,
-    ToolCallDelta, ToolRoundEnded, TurnEnded, Usage,
+    AgentEvent,
+    Face,
+    HostedCallDone,
+    HostedCallStarted,
+    LoopFinished,
+    TextDelta,
+    TextDone,
+    ToolCallDelta,
+    ToolRoundEnded,
+    TurnEnded,
+    Usage,
 )
 from emulator.engine.events import run_event
 from emulator.engine.lifecycle import RunLifecycle

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from openai.types.beta.threads import Run
 
@@ -43,9 +44,9 @@ def tool_scope(run: Run, stores: Stores) -> ToolScope:
     options: dict[str, Mapping[str, Any]] = {t.type: getattr(t, t.type).model_dump(exclude_none=True)
                for t in run.tools if t.type != "function" and getattr(t, t.type, None) is not None}
     return ToolScope(
-        loop_id=run.id, session_id=run.thread_id, model=run.model, tool_types=tuple(t.type for t in run.tools if t.type != "function"),
-        options=options, code_file_ids=tuple(dict.fromkeys(code_files)),
-        vector_store_ids=tuple(dict.fromkeys(vector_stores)),
+        loop_id=run.id, session_id=run.thread_id, model=run.model,
+        tool_types=tuple(t.type for t in run.tools if t.type != "function"), options=options,
+        code_file_ids=tuple(dict.fromkeys(code_files)), vector_store_ids=tuple(dict.fromkeys(vector_stores)),
     )
 
 

@@ -6,10 +6,9 @@ what it does as the run's steps and messages and publishes their events.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from openai.types.beta.threads import Run
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import Any, Protocol
 
 from emulator.llm.router import route_entry
 from emulator.llm.types import ChatRequest, Finish, TextDelta, ToolCallDelta

@@ -13,8 +13,9 @@ run fails only if the model call itself fails.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from emulator.llm.json_tools import tool_rounds_so_far
 from emulator.llm.text_tools import TextCall, call_may_start, parse_tool_text

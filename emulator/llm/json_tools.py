@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolCallDelta
 

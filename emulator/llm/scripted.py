@@ -18,8 +18,9 @@ import functools
 import json
 import re
 import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 from emulator import tokens
 from emulator.llm.litellm_import import litellm

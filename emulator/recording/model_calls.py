@@ -13,7 +13,7 @@ local and deterministic already, and tests may mix them with a cassette.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from emulator.llm.client import ChatModel, ModelClient, StreamItem
 from emulator.llm.types import ChatRequest, ModelError

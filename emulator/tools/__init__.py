@@ -14,8 +14,9 @@ the engine, the api, recording or the runtime: a tool is handed what it needs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emulator.settings import Settings

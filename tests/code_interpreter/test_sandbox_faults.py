@@ -77,7 +77,7 @@ def test_idle_session_expires_and_model_is_told(make_server, script):
     srv = make_server(env={"EMULATOR_SANDBOX_IDLE_TIMEOUT_S": "2"})
     client = srv.client()
     thread, _ = run_code(client, script, "y = 5")
-    owner = f"assistants-emulator.owner"
+    owner = "assistants-emulator.owner"
     deadline = time.monotonic() + 20
     while any(containers(owner)) and time.monotonic() < deadline:
         if not [c for c in containers(owner) if _is_for(srv, c)]:

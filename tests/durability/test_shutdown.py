@@ -12,8 +12,14 @@ import time
 import pytest
 
 from tests.helpers import documents
-from tests.helpers.crash import (StreamWatcher, active_runs, owned_containers, start_code_execution, terminate_timed,
-                           wait_until)
+from tests.helpers.crash import (
+    StreamWatcher,
+    active_runs,
+    owned_containers,
+    start_code_execution,
+    terminate_timed,
+    wait_until,
+)
 
 pytestmark = pytest.mark.usefixtures("embedding_model")  # one server here ingests a file
 

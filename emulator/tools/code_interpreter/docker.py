@@ -33,7 +33,7 @@ async def docker(*args: str, timeout: float = 120.0, check: bool = True) -> Comp
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
         raise DockerError(f"`docker {args[0]}` took longer than {timeout:.0f} s") from None

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from emulator.settings import Settings
 from emulator.tools.code_interpreter.limits import describe_size, parse_size

@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from emulator.tools.code_interpreter.docker import docker_sync
@@ -148,7 +148,7 @@ def _legacy_state(container_id: str) -> tuple[float, list[Path]]:
     since = 0.0
     for stamp in out[:2]:
         try:
-            when = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+            when = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
         except ValueError:
             continue
         if when.year > 1:  # a container that never stopped reports year 1

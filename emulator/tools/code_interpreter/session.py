@@ -107,7 +107,7 @@ class SandboxSession:
             ready = json.loads(line) if line else {}
             if not ready.get("ready"):
                 raise DockerError(f"sandbox {name} did not start: {ready.get('error') or session.docker_log()}")
-        except (asyncio.TimeoutError, ValueError):
+        except (TimeoutError, ValueError):
             await session.close()
             raise DockerError(f"sandbox {name} did not start in time: {session.docker_log()}") from None
         except DockerError:
@@ -236,7 +236,7 @@ class SandboxSession:
         assert self._process.stdout is not None
         try:
             return await asyncio.wait_for(self._process.stdout.readline(), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
     async def _death_reason(self) -> str:

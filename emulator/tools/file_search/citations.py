@@ -10,7 +10,8 @@ exactly the marker's characters, pointing at the file it names.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MARKER = re.compile(r"【([^】†\n]{0,40})†([^】\n]{1,300})】")
 

@@ -11,8 +11,8 @@ the result is a score in [0, 1] that `score_threshold` applies to.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePath
-from typing import Callable
 
 # Plain-text formats (markup, data, source code): read as they are.
 TEXT_EXTENSIONS = frozenset({
@@ -191,7 +191,7 @@ def _read_pdf(data: bytes, budget: _Budget) -> ParsedText:
         raise ParseError("invalid_file", f"The file could not be read as a PDF ({exc}).") from exc
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         if "crypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise ParseError("invalid_file", "The PDF is password-protected; upload it without a password.")
+            raise ParseError("invalid_file", "The PDF is password-protected; upload it without a password.") from exc
         raise ParseError("invalid_file", f"The file could not be read as a PDF ({exc}).") from exc
     return _join_pages([page.strip() for page in pages])
 

@@ -8,8 +8,8 @@ database, while the vectors live in Chroma.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from sqlalchemy import Column, Index, Integer, String, Table, Text, delete, insert, select
 

@@ -10,7 +10,7 @@ deleted and a chunk's windows fetched.
 from __future__ import annotations
 
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlparse
 
 import numpy as np
