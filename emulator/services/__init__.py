@@ -11,6 +11,7 @@ from emulator.services.files import FileService
 from emulator.services.messages import MessageService
 from emulator.services.runs import RunService
 from emulator.services.threads import ThreadService
+from emulator.services.v1_files import V1FileService
 from emulator.services.vector_stores import VectorStoreService
 
 
@@ -22,6 +23,7 @@ class Services:
     runs: RunService
     files: FileService
     vector_stores: VectorStoreService
+    v1_files: V1FileService
 
     @classmethod
     def build(cls, rt: Runtime, engine: RunEngine) -> "Services":
@@ -31,7 +33,8 @@ class Services:
         threads = ThreadService(rt, messages, engine, vector_stores)
         assistants = AssistantService(rt, vector_stores)
         runs = RunService(rt, engine, assistants, threads, messages)
-        return cls(assistants, threads, messages, runs, files, vector_stores)
+        v1_files = V1FileService(rt, assistants, vector_stores)
+        return cls(assistants, threads, messages, runs, files, vector_stores, v1_files)
 
     async def aclose(self) -> None:
         await self.vector_stores.aclose()
