@@ -17,6 +17,7 @@ import shutil
 
 from starlette.applications import Starlette
 
+from emulator.app_state import AppState, Server
 from emulator.engine import RunEngine
 from emulator.llm import ModelClient
 from emulator.llm.aids import AidedModels
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry | None) -> Runtime:
-    """Build the runtime, engine and services for `settings`, put them on `app.state`, and start them.
+    """Build the runtime, engine and services for `settings` (the app state's `Server`), and start them.
 
     `tools`, when given, replaces the hosted tools `build_tools` makes (tests pass stand-ins)."""
     tape = Tape.from_settings(settings)
@@ -52,7 +53,6 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     hosted = tools or build_tools(settings, runtime.stores, file_search, files.create_output)
     registry = wrap_hosted_tools(hosted, tape, runtime.stores.blobs)
     await registry.start()
-    app.state.registry = registry
     engine = RunEngine(runtime, registry)
     recovered = engine.recover_interrupted()
     if recovered:
@@ -60,9 +60,7 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     engine.start_background()
     services = Services.build(runtime, engine, file_search, files, vector_stores)
     services.start()
-    app.state.runtime = runtime
-    app.state.engine = engine
-    app.state.services = services
+    AppState.of(app).server = Server(runtime, engine, services, registry)
     return runtime
 
 
@@ -70,30 +68,33 @@ async def begin_shutdown(app: Starlette) -> None:
     """The first step of stopping, taken before the HTTP server waits for open connections to finish: end
     the runs in progress (their streams end with them) and stop file ingestion where it stands. Both end
     as a restart would end them. `stop_runtime` does the rest once the connections are closed."""
-    engine = getattr(app.state, "engine", None)
-    if engine is None:  # never started
+    server = AppState.of(app).server
+    if server is None:  # never started
         return
-    await engine.shutdown()
-    await asyncio.to_thread(app.state.services.vector_stores.files.halt_ingestion)
+    await server.engine.shutdown()
+    await asyncio.to_thread(server.services.vector_stores.files.halt_ingestion)
 
 
 async def stop_runtime(app: Starlette) -> None:
-    await app.state.engine.shutdown()
-    await app.state.services.aclose()
-    await app.state.registry.shutdown()
-    app.state.runtime.stores.db.dispose()
+    server = AppState.of(app).started()
+    await server.engine.shutdown()
+    await server.services.aclose()
+    await server.registry.shutdown()
+    server.runtime.stores.db.dispose()
 
 
 async def restart_runtime(app: Starlette, settings: Settings) -> Runtime:
     """Stop what runs, delete every object and file, and start again with `settings` (test controls)."""
-    runtime = app.state.runtime
-    await app.state.engine.shutdown()
-    await app.state.services.aclose()
-    await app.state.registry.shutdown()
+    state = AppState.of(app)
+    server = state.started()
+    runtime = server.runtime
+    await server.engine.shutdown()
+    await server.services.aclose()
+    await server.registry.shutdown()
     with runtime.stores.db.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
     runtime.stores.db.dispose()
     shutil.rmtree(runtime.settings.files_dir, ignore_errors=True)
     (runtime.settings.data_dir / MISS_LOG_NAME).unlink(missing_ok=True)
-    return await start_runtime(app, settings, app.state.hosted_tools)
+    return await start_runtime(app, settings, state.hosted_tools)

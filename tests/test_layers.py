@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("agent",),                 # the protocol-neutral agent loop
     ("engine",),                # the Assistants face on the loop: runs, steps, thread.* events
     ("services",),              # what the routes call
+    ("app_state",),             # the one typed object on app.state
     ("auth", "api"),            # HTTP
     ("assembly", "app", "serving", "testing", "pytest_plugin", "cli", "cli_local_llm", "cli_sandbox",
      "cli_scorecard", "scorecard", "local_models", "__main__", "__init__"),

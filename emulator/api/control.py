@@ -12,13 +12,17 @@ blank emulator this way without paying for a new process.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-from starlette.routing import Route
+from typing import Any
 
-from emulator.api.http import json_response
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator.api.http import app_state, json_response, server
 from emulator.api.json_body import parse_json
-from emulator.assembly import restart_runtime
+from emulator.api.routing import ApiRoute
 from emulator.errors import InvalidRequest
+from emulator.ids import Clock
 from emulator.recording.cassette import CassetteError, check_cassette_settings
 from emulator.settings import Settings
 
@@ -26,20 +30,20 @@ RESETTABLE = ("record", "replay", "replay_repeats", "replay_tool_outputs", "dete
               "model_map", "scripts_dir")
 
 
-def _clock(request):
-    return request.app.state.runtime.clock
+def _clock(request: Request) -> Clock:
+    return server(request).runtime.clock
 
 
-def _state(request) -> dict:
+def _state(request: Request) -> dict[str, Any]:
     clock = _clock(request)
     return {"object": "emulator.clock", "now": clock.now(), "controllable": clock.controllable}
 
 
-async def read_clock(request):
+async def read_clock(request: Request) -> Response:
     return json_response(_state(request))
 
 
-async def _json_object(request) -> dict:
+async def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = parse_json(await request.body())
     except InvalidRequest:
@@ -49,7 +53,7 @@ async def _json_object(request) -> dict:
     return body
 
 
-async def advance_clock(request):
+async def advance_clock(request: Request) -> Response:
     seconds = (await _json_object(request)).get("advance_s")
     if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
         raise InvalidRequest("'advance_s' must be a non-negative integer.", param="advance_s")
@@ -57,12 +61,12 @@ async def advance_clock(request):
         raise InvalidRequest("The clock follows real time; it can be moved only in deterministic mode "
                              "(--deterministic or EMULATOR_DETERMINISTIC=1).")
     _clock(request).advance(seconds)
-    request.app.state.engine.expire_overdue()
+    server(request).engine.expire_overdue()
     return json_response(_state(request))
 
 
-async def reset(request):
-    base: Settings = request.app.state.base_settings
+async def reset(request: Request) -> Response:
+    base = app_state(request).base_settings
     if not base.test_controls:
         raise InvalidRequest("Test controls are off: start the server with EMULATOR_TEST_CONTROLS=1 to allow "
                              "resets (a reset deletes every object and file).")
@@ -78,14 +82,16 @@ async def reset(request):
         raise InvalidRequest(f"Invalid settings: {exc.errors()[0]['msg']}") from None
     except CassetteError as exc:
         raise InvalidRequest(str(exc), param="record" if settings.record else "replay") from None
-    runtime = await restart_runtime(request.app, settings)
+    restart = app_state(request).restart
+    assert restart is not None  # create_app sets it
+    runtime = await restart(settings)
     return json_response({"object": "emulator.reset", "now": runtime.clock.now(), **{
         k: str(v) if v is not None else None for k, v in (("record", settings.record), ("replay", settings.replay))
     }, "deterministic": settings.deterministic})
 
 
 routes = [
-    Route("/clock", read_clock, methods=["GET"]),
-    Route("/clock", advance_clock, methods=["POST"]),
-    Route("/reset", reset, methods=["POST"]),
+    ApiRoute("/clock", read_clock, methods=["GET"]),
+    ApiRoute("/clock", advance_clock, methods=["POST"]),
+    ApiRoute("/reset", reset, methods=["POST"]),
 ]

@@ -4,14 +4,15 @@ import re
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from emulator.api.http import ListParams, json_response, list_response, services
+from emulator.api.routing import ApiRoute
 from emulator.errors import InvalidRequest
 
 
-async def upload_file(request):
+async def upload_file(request: Request) -> Response:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidRequest("Expected a multipart/form-data body with 'file' and 'purpose'.", param="file")
     form = await request.form()
@@ -34,20 +35,20 @@ async def upload_file(request):
         await form.close()
 
 
-async def list_files(request):
+async def list_files(request: Request) -> Response:
     params = ListParams.parse(request, default_limit=10000, max_limit=10000)
     return list_response(services(request).files.page(params, request.query_params.get("purpose")))
 
 
-async def retrieve_file(request):
+async def retrieve_file(request: Request) -> Response:
     return json_response(services(request).files.get(request.path_params["file_id"]))
 
 
-async def delete_file(request):
+async def delete_file(request: Request) -> Response:
     return json_response(services(request).files.delete(request.path_params["file_id"]))
 
 
-async def file_content(request):
+async def file_content(request: Request) -> Response:
     file, data = services(request).files.content(request.path_params["file_id"])
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": content_disposition(file.filename)})
@@ -70,9 +71,9 @@ def content_disposition(filename: str) -> str:
 
 
 routes = [
-    Route("/files", upload_file, methods=["POST"]),
-    Route("/files", list_files, methods=["GET"]),
-    Route("/files/{file_id}", retrieve_file, methods=["GET"]),
-    Route("/files/{file_id}", delete_file, methods=["DELETE"]),
-    Route("/files/{file_id}/content", file_content, methods=["GET"]),
+    ApiRoute("/files", upload_file, methods=["POST"]),
+    ApiRoute("/files", list_files, methods=["GET"]),
+    ApiRoute("/files/{file_id}", retrieve_file, methods=["GET"]),
+    ApiRoute("/files/{file_id}", delete_file, methods=["DELETE"]),
+    ApiRoute("/files/{file_id}/content", file_content, methods=["GET"]),
 ]

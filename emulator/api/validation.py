@@ -130,7 +130,8 @@ def _json_type(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "object")
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), "object")
 
 
 def _type_only(error: ValidationError, depth: int) -> bool:
@@ -213,7 +214,7 @@ def _to_api_error(error: ValidationError) -> InvalidRequest:
         return InvalidRequest(f"Unknown parameter: '{full}'.", param=full, code="unknown_parameter")
     if kind == "type":
         types = limit if isinstance(limit, list) else [limit]
-        expected = " or ".join(_JSON_TYPES.get(t, t) for t in types if t != "null")
+        expected = " or ".join(_JSON_TYPES.get(t, str(t)) for t in types if t != "null")
         return InvalidRequest(
             f"Invalid type for {where}: expected {expected}, but got {_type_name(value)} instead.",
             param=param, code="invalid_type",

@@ -1,31 +1,33 @@
-"""Guards at the edge of the wire: body size limits, and a last-resort answer for unexpected errors.
+"""The server's edge: one pure-ASGI layer in front of the routes.
 
-Both are pure ASGI middleware, so streamed responses pass through untouched.
+In order, it refuses a body declared larger than the limit, checks the API key, counts a chunked
+body's bytes against the limit as they are read, sends requests marked `OpenAI-Beta: assistants=v1`
+through the v1 dialect (`emulator.api.assistants_v1`), and answers what escapes the routes: routing's
+404 and 405, and any unexpected error, as OpenAI's JSON on a connection that stays usable.
+
+One layer rather than four, each with its own coroutine and `send` wrapper: on the read path that
+stacking cost about as much as the query (bench/read_path.py). Pure ASGI, so streamed responses pass
+through untouched.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
-from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator import auth
+from emulator.api import error_handlers
+from emulator.api.assistants_v1 import V1Dialect, is_v1
 from emulator.errors import APIError, RequestTooLarge, ServerError
 
 log = logging.getLogger(__name__)
 
 # What uvicorn refuses in a header value (it then has no way to answer on that connection).
 _BAD_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-async def send_error(send, error: APIError) -> None:
-    """An API error as a complete JSON response."""
-    body = json.dumps(error.body()).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()]
-    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _too_large(limit: int, upload: bool) -> RequestTooLarge:
@@ -36,56 +38,62 @@ def _too_large(limit: int, upload: bool) -> RequestTooLarge:
     )
 
 
-class BodyLimitMiddleware:
-    """413 for bodies over the limit: refused on `Content-Length` before the app runs, or, for chunked
-    bodies, as soon as the bytes read pass the limit. Uploads (multipart) have their own, larger limit."""
+def _counted(receive: Receive, limit: int, upload: bool) -> Receive:
+    """`receive`, raising a 413 as soon as the body read passes `limit`."""
+    received = 0
 
-    def __init__(self, app, *, max_json_bytes: int, max_upload_bytes: int) -> None:
-        self.app = app
-        self.max_json_bytes = max_json_bytes
-        self.max_upload_bytes = max_upload_bytes
+    async def counted_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _too_large(limit, upload)
+        return message
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = Headers(scope=scope)
-        upload = headers.get("content-type", "").lower().startswith("multipart/")
-        limit = self.max_upload_bytes if upload else self.max_json_bytes
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return await send_error(send, _too_large(limit, upload))
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _too_large(limit, upload)
-            return message
-
-        await self.app(scope, limited_receive, send)
+    return counted_receive
 
 
-class LastResortMiddleware:
-    """Any exception that escapes the app before its response started becomes OpenAI's 500 JSON (or,
-    for an APIError raised by a middleware, its own status), and the connection stays usable.
+class Edge:
+    """Body limits: a body declared (`Content-Length`) over the limit is refused before the app runs; a
+    chunked one as soon as the bytes read pass it. Uploads (multipart) have their own, larger limit.
 
-    Starlette's own handler for `Exception` answers and then re-raises, and uvicorn closes a connection
-    whose app raised, without `Connection: close`: a kept-alive client's next request then fails too.
-    Once a response has started (a stream) nothing can be sent cleanly, so the error goes on to uvicorn.
+    Errors: any exception that escapes the app before its response started becomes OpenAI's 500 JSON
+    (an APIError raised outside a route, its own status). Starlette's handler for `Exception` answers
+    and then re-raises, and uvicorn closes a connection whose app raised, without `Connection: close`:
+    a kept-alive client's next request would fail too. Once a response has started (a stream), nothing
+    can be sent cleanly, so the error goes on to uvicorn.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp, *, max_json_bytes: int, max_upload_bytes: int,
+                 api_key: str | None = None) -> None:
         self.app = app
+        self.v1_app = V1Dialect(app)
+        self.max_json_bytes = max_json_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.api_key = api_key
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        # Each header's first value (as Starlette's Headers.get gives it) in one pass: Headers would
+        # walk the list again for each of the names read here. ASGI header names are lower-case.
+        headers = dict(reversed(scope["headers"]))
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/")
+        limit = self.max_upload_bytes if upload else self.max_json_bytes
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            return await error_handlers.send_error(send, _too_large(limit, upload))
+        if self.api_key and (refusal := auth.refusal(headers, self.api_key)) is not None:
+            return await error_handlers.send_error(send, refusal)
+        if not declared.isdigit() and (declared or b"transfer-encoding" in headers):
+            # A body of unknown length. (With a Content-Length the server reads no more than it says;
+            # with neither header there is no body.)
+            receive = _counted(receive, limit, upload)
+        app = self.v1_app if b"openai-beta" in headers and is_v1(scope) else self.app
         started = False
 
-        async def watched_send(message) -> None:
+        async def watched_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 for name, value in message.get("headers", []):
@@ -95,13 +103,18 @@ class LastResortMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, watched_send)
-        except APIError as error:
+            await app(scope, receive, watched_send)
+        except Exception as exc:
             if started:
                 raise
-            await send_error(send, error)
-        except Exception:
-            if started:
-                raise
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            await send_error(send, ServerError.unexpected())
+            await _answer(exc, scope, receive, send)
+
+
+async def _answer(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    if isinstance(exc, HTTPException):  # the router's 404 or 405
+        response = await error_handlers.http_error(Request(scope), exc)
+        return await response(scope, receive, send)
+    if isinstance(exc, APIError):
+        return await error_handlers.send_error(send, exc)
+    log.error("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+    await error_handlers.send_error(send, ServerError.unexpected())

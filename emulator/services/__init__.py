@@ -18,6 +18,7 @@ from emulator.services.files import FileService
 from emulator.services.messages import MessageService
 from emulator.services.runs import RunService
 from emulator.services.threads import ThreadService
+from emulator.services.v1_files import V1FileService
 from emulator.services.vector_stores import VectorStoreService
 from emulator.tools.file_search import FileSearch
 
@@ -30,6 +31,7 @@ class Services:
     runs: RunService
     files: FileService
     vector_stores: VectorStoreService
+    v1_files: V1FileService
 
     @classmethod
     def build(cls, rt: Runtime, engine: RunEngine, file_search: FileSearch, files: FileService,
@@ -40,7 +42,8 @@ class Services:
         threads = ThreadService(rt, messages, engine, vector_stores)
         assistants = AssistantService(rt, vector_stores)
         runs = RunService(rt, engine, assistants, threads, messages, file_search)
-        return cls(assistants, threads, messages, runs, files, vector_stores)
+        v1_files = V1FileService(rt, assistants, vector_stores)
+        return cls(assistants, threads, messages, runs, files, vector_stores, v1_files)
 
     def start(self) -> None:
         """Start the background work: file ingestion (resuming what a stopped server left) and the expiry sweep."""

@@ -39,6 +39,10 @@ class AssistantService:
     def get(self, assistant_id: str) -> Assistant:
         return require(self._store, assistant_id, "assistant")
 
+    def find(self, assistant_id: str) -> Assistant | None:
+        """`get` without the 404 (e.g. for a run, whose assistant may have been deleted since)."""
+        return self._store.get(assistant_id)
+
     def update(self, assistant_id: str, body: dict[str, Any]) -> Assistant:
         assistant = self.get(assistant_id)
         body = self._resolved(body)

@@ -40,6 +40,10 @@ class FileService:
     def get(self, file_id: str) -> File:
         return require(self._store, file_id, "file")
 
+    def find(self, file_id: str) -> File | None:
+        """`get` without the 404."""
+        return self._store.get(file_id)
+
     def content(self, file_id: str) -> tuple[File, bytes]:
         file = self.get(file_id)
         return file, self._rt.stores.blobs.read(file_id)

@@ -137,6 +137,13 @@ class VectorStoreFileService:
             raise NotFound.object("vector store file", file_id)
         return file
 
+    def file_ids(self, vector_store_id: str) -> list[str]:
+        """The ids of the store's files, in the order they were added."""
+        return [f.id for f in sorted(self._files.find(vector_store_id=vector_store_id), key=lambda f: f.created_at)]
+
+    def holds(self, vector_store_id: str, file_id: str) -> bool:
+        return self._files.get_in(vector_store_id, file_id) is not None
+
     def page(self, vector_store_id: str, params, status: str | None = None, batch_id: str | None = None):
         where = {"vector_store_id": vector_store_id}
         if status is not None:

@@ -11,7 +11,6 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from emulator.testing import EmulatorServer, free_port
 from tests.helpers.hostile import assert_connection_kept, error_of, local_port
@@ -174,14 +173,15 @@ async def _unfit(request):
 @pytest.fixture(scope="module")
 def guarded_app_url():
     """The emulator's edge middleware around routes that fail, served by uvicorn as the emulator is."""
-    from emulator.api.error_handlers import HANDLERS
-    from emulator.api.wire import BodyLimitMiddleware, LastResortMiddleware
+    from emulator.api.routing import ApiRoute
+    from emulator.api.wire import Edge
 
-    app = Starlette(routes=[Route("/boom", _boom), Route("/bad-header", _bad_header),
-                            Route("/stream", _broken_stream), Route("/size", _echo_size, methods=["POST"]),
-                            Route("/unfit", _unfit, methods=["GET", "POST"])], exception_handlers=HANDLERS)
-    app.add_middleware(BodyLimitMiddleware, max_json_bytes=1000, max_upload_bytes=5000)
-    app.add_middleware(LastResortMiddleware)
+    app = Starlette(routes=[ApiRoute("/boom", _boom, methods=["GET"]),
+                            ApiRoute("/bad-header", _bad_header, methods=["GET"]),
+                            ApiRoute("/stream", _broken_stream, methods=["GET"]),
+                            ApiRoute("/size", _echo_size, methods=["POST"]),
+                            ApiRoute("/unfit", _unfit, methods=["GET", "POST"])])
+    app.add_middleware(Edge, max_json_bytes=1000, max_upload_bytes=5000)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
