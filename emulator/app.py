@@ -11,9 +11,9 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Lifespan
 
 from emulator import api
+from emulator.api.wire import Edge
 from emulator.app_state import AppState
 from emulator.assembly import restart_runtime, start_runtime, stop_runtime
-from emulator.api.wire import Edge
 from emulator.llm import ChatModel
 from emulator.settings import Settings
 from emulator.tools import ToolRegistry

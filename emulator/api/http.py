@@ -94,7 +94,7 @@ class ListParams:
                 limit = int(raw_limit)
             except ValueError:
                 raise InvalidRequest(
-                    f"Invalid type for 'limit': expected an integer, but got a string instead.",
+                    "Invalid type for 'limit': expected an integer, but got a string instead.",
                     param="limit", code="invalid_type",
                 ) from None
             if not 1 <= limit <= max_limit:

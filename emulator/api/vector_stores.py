@@ -3,8 +3,7 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.api.http import (ListParams, json_response, list_response, read_json, read_json_body, server,
-                               services)
+from emulator.api.http import ListParams, json_response, list_response, read_json, read_json_body, server, services
 from emulator.api.routing import ApiRoute
 from emulator.api.validation import validate_body
 from emulator.tools.file_search.filters import check_filter

@@ -6,12 +6,11 @@ from typing import Any
 
 from openai.types.beta.threads import Message, MessageDeleted
 
-from emulator.errors import InvalidRequest, NotFound
 from emulator import run_status
+from emulator.errors import InvalidRequest, NotFound
 from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require, require_exists
-
 
 
 def content_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:

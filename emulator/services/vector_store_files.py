@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from openai.types import VectorStore
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch, VectorStoreFileDeleted
@@ -27,7 +28,7 @@ from emulator.signals import ChangeSignals
 from emulator.tools.file_search import FileSearch
 from emulator.tools.file_search.chunking import resolve_strategy
 from emulator.tools.file_search.index import PreparedFile
-from emulator.tools.file_search.ingestion import Failure, IngestJob, IngestionWorker, JobInput
+from emulator.tools.file_search.ingestion import Failure, IngestionWorker, IngestJob, JobInput
 
 FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
