@@ -292,9 +292,9 @@ class VectorStoreFileService:
                 updates.append(revise(file, status="completed", usage_bytes=prepared.usage_bytes))
                 usage[job.vector_store_id] = usage.get(job.vector_store_id, 0) + prepared.usage_bytes
             for failure in failed:
-                file = pending.get((failure.job.vector_store_id, failure.job.file_id))
-                if file is not None:
-                    updates.append(revise(file, status="failed",
+                failed_file = pending.get((failure.job.vector_store_id, failure.job.file_id))
+                if failed_file is not None:
+                    updates.append(revise(failed_file, status="failed",
                                           last_error={"code": failure.code, "message": failure.message}))
             touched = {f.vector_store_id for f in updates}
             with self._db.transaction():
