@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -65,6 +66,10 @@ def run_scorecard(args: argparse.Namespace) -> None:
             emulator.stop()
         if local is not None:
             local.stop()
+        if args.keep:
+            print(f"the emulator's data and logs are in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(table(results))
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
@@ -86,4 +91,5 @@ def add_commands(commands) -> None:
     card.add_argument("--base-url", help="use this running emulator (its own model map) instead of starting one")
     card.add_argument("--model-timeout", type=int, default=300, help="seconds one model call may take")
     card.add_argument("--json", help="also write the results to this JSON file")
+    card.add_argument("--keep", action="store_true", help="keep the emulator's data dir and logs (to see why)")
     card.set_defaults(handler=run_scorecard)

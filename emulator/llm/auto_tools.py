@@ -117,7 +117,8 @@ async def _answer_in_words(native: Callable[[ChatRequest], AsyncIterator[Any]], 
         completion_tokens += finish.completion_tokens
         parsed = parse_tool_text(holder.held, names)
         streamed = holder.text[:len(holder.text) - len(holder.held)]
-        if attempt == 0 and parsed.calls and not parsed.text and not streamed.strip():
+        only_calls = not parsed.text or call_may_start(parsed.text) == 0  # calls, and maybe one cut short
+        if attempt == 0 and parsed.calls and only_calls and not streamed.strip():
             request = replace(request, messages=[*request.messages, {"role": "assistant", "content": holder.held},
                                                  {"role": "user", "content": _IN_WORDS}])
             continue
