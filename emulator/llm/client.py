@@ -32,7 +32,7 @@ class ModelClient:
         self._router = router
         self._timeout_s = timeout_s
         self._scripts_dir = scripts_dir
-        self._set_up: asyncio.Task | None = None
+        self._set_up: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelClient:
@@ -140,8 +140,8 @@ class ModelClient:
 def _model_error(exc: Exception) -> ModelError:
     lib = litellm()
     # Errors raised mid-stream arrive wrapped (MidStreamFallbackError); judge the original.
-    while isinstance(getattr(exc, "original_exception", None), Exception):
-        exc = exc.original_exception
+    while isinstance(original := getattr(exc, "original_exception", None), Exception):
+        exc = original
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if isinstance(exc, lib.RateLimitError) or getattr(exc, "status_code", None) == 429:
         return ModelError("rate_limit_exceeded", message)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 
 @functools.cache
-def litellm():
+def litellm() -> Any:  # the litellm module, configured (callers read and set its attributes)
     # Without this, importing litellm tries to fetch its model cost map over the network.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_LOG", "ERROR")

@@ -31,7 +31,8 @@ _SCRIPTS_DIR_KEY = "emulator_scripts_dir"
 _WORDS = re.compile(r"\s*\S+|\s+")
 
 
-def _chunk(text: str = "", tool_use: dict | None = None, finish: str = "", usage: dict | None = None) -> dict:
+def _chunk(text: str = "", tool_use: dict[str, Any] | None = None, finish: str = "",
+           usage: dict[str, int] | None = None) -> dict[str, Any]:
     return {
         "text": text,
         "tool_use": tool_use,
@@ -68,7 +69,7 @@ class _Playback:
         self.budget = max_tokens
         self.completion_tokens = 0
 
-    def chunks(self) -> Iterator[dict]:
+    def chunks(self) -> Iterator[dict[str, Any]]:
         for word in _WORDS.findall(self.turn.text or ""):
             cost = tokens.count(word)
             if self.budget is not None and self.completion_tokens + cost > self.budget:
@@ -89,7 +90,7 @@ class _Playback:
                                    "function": {"name": None, "arguments": tail}})
         yield self._finish("tool_calls" if self.turn.tool_calls else "stop")
 
-    def _finish(self, reason: str) -> dict:
+    def _finish(self, reason: str) -> dict[str, Any]:
         usage = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                  "total_tokens": self.prompt_tokens + self.completion_tokens}
         return _chunk(finish=reason, usage=usage)
@@ -121,7 +122,7 @@ def provider_class() -> type:
             script: Script = load_script(model, _scripts_dir_of(kwargs))
             return script.turn_for(messages, model)
 
-        async def astreaming(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[dict]:
+        async def astreaming(self, model: str, messages: list[dict[str, Any]], **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
             optional_params = kwargs.get("optional_params") or {}
             try:
                 turn = self._turn(model, messages, kwargs)
@@ -134,7 +135,7 @@ def provider_class() -> type:
                     await asyncio.sleep(turn.delay_ms / 1000)
                 yield chunk
 
-        def streaming(self, model: str, messages: list, **kwargs: Any) -> Iterator[dict]:
+        def streaming(self, model: str, messages: list[dict[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
             optional_params = kwargs.get("optional_params") or {}
             turn = self._turn(model, messages, kwargs)
             if turn.error:
@@ -178,5 +179,5 @@ def register() -> None:
         # litellm reads the map into its provider list when it is set through this helper.
         from litellm.utils import custom_llm_setup
 
-        custom_llm_setup()
+        custom_llm_setup()  # type: ignore[no-untyped-call]  # litellm leaves this helper unannotated
         _registered = True

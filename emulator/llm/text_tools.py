@@ -72,12 +72,13 @@ def parse_tool_text(text: str, tool_names: set[str]) -> ParsedText:
 
 def _next_call(text: str, position: int, tool_names: set[str]) -> tuple[int, int, list[TextCall]] | None:
     """The first tool call at or after `position`: (start, end, calls)."""
-    candidates = sorted(
-        [(i, "tag", tag) for tag in TAGS if (i := text.find(tag, position)) != -1]
-        + [(m.start(), "fence", m) for m in _FENCE.finditer(text, position)],
+    # Each candidate: (start, the tag found, or the fence's match).
+    candidates: list[tuple[int, str | re.Match[str]]] = sorted(
+        [(i, tag) for tag in TAGS if (i := text.find(tag, position)) != -1]
+        + [(m.start(), m) for m in _FENCE.finditer(text, position)],
         key=lambda c: c[0])
-    for start, kind, what in candidates:
-        if kind == "tag":
+    for start, what in candidates:
+        if isinstance(what, str):
             body_start = start + len(what)
             closing = _CLOSING.search(text, body_start)
             body_end = closing.start() if closing else len(text)
@@ -148,7 +149,7 @@ def _calls_from_value(value: Any, tool_names: set[str], require_known: bool) -> 
         name = next((item[k] for k in _NAME_KEYS if isinstance(item.get(k), str)), None)
         if name is None or (require_known and name not in tool_names):
             return []
-        arguments = next((item[k] for k in _ARGUMENT_KEYS if k in item), {})
+        arguments: Any = next((item[k] for k in _ARGUMENT_KEYS if k in item), {})
         calls.append(_call(name, arguments, tool_names))
     return calls
 

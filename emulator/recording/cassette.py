@@ -124,6 +124,7 @@ class RecordedResponse(_Strict):
                 call.id = call.id or item.id
                 call.name = call.name or item.name or ""
                 call.arguments += item.arguments
+                assert call.argument_deltas is not None  # every call here starts with a list
                 call.argument_deltas.append(item.arguments)
         finish = next((i for i in items if isinstance(i, Finish)), None)
         return cls(

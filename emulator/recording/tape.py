@@ -58,14 +58,16 @@ class Tape:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Tape | None":
         """Record mode starts a fresh cassette (written at once); replay mode loads one."""
-        options = {"repeats": settings.replay_repeats, "tool_outputs": settings.replay_tool_outputs,
-                   "miss_log": settings.data_dir / MISS_LOG_NAME}
+        repeats, tool_outputs = settings.replay_repeats, settings.replay_tool_outputs
+        miss_log = settings.data_dir / MISS_LOG_NAME
         if settings.record is not None:
-            tape = cls("record", settings.record, Cassette(), **options)
+            tape = cls("record", settings.record, Cassette(),
+                       repeats=repeats, tool_outputs=tool_outputs, miss_log=miss_log)
             tape.cassette.save(tape.path)
             return tape
         if settings.replay is not None:
-            return cls("replay", settings.replay, Cassette.load(settings.replay), **options)
+            return cls("replay", settings.replay, Cassette.load(settings.replay),
+                       repeats=repeats, tool_outputs=tool_outputs, miss_log=miss_log)
         return None
 
     # -- recording ------------------------------------------------------------------------

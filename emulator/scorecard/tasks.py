@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from openai import OpenAI
+from openai.types.beta.threads import Run
+from openai.types.beta.threads.run_submit_tool_outputs_params import ToolOutput
 
 from emulator.scorecard import documents
 
@@ -104,7 +106,7 @@ def create_thread_and_run(ctx: Context) -> None:
     require("paris" in text.lower(), f"no Paris in {_shown(text)}")
 
 
-def _weather_rounds(ctx: Context, question: str, max_rounds: int) -> tuple[object, list[str]]:
+def _weather_rounds(ctx: Context, question: str, max_rounds: int) -> tuple[Run, list[str]]:
     """Run the weather assistant, answering its calls, until it stops; returns the run and the cities asked."""
     assistant = ctx.assistant(instructions="You tell people the weather. Use the get_current_weather tool.",
                               tools=[WEATHER_TOOL])
@@ -115,7 +117,7 @@ def _weather_rounds(ctx: Context, question: str, max_rounds: int) -> tuple[objec
     while run.status == "requires_action":
         rounds += 1
         require(rounds <= max_rounds, f"still calling tools after {max_rounds} rounds ({', '.join(cities)})")
-        outputs = []
+        outputs: list[ToolOutput] = []
         for call in run.required_action.submit_tool_outputs.tool_calls:
             require(call.function.name == "get_current_weather", f"called {call.function.name!r}")
             try:

@@ -102,6 +102,7 @@ class SandboxSession:
                 limit=_STREAM_LIMIT,
             )
         session = cls(name, log_path, process, settings)
+        assert process.stdout is not None  # started with stdout=PIPE
         try:
             line = await asyncio.wait_for(process.stdout.readline(), 60)
             ready = json.loads(line) if line else {}

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from emulator.settings import Settings
 
@@ -51,10 +52,10 @@ def _offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
-def _normalized(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+def _normalized(vectors: npt.ArrayLike) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return array / np.maximum(norms, 1e-12)
 
 
 def resolve_model_dir(name: str) -> Path:
@@ -243,16 +244,19 @@ class LiteLLMEmbedder:
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name (slow: loads a model; call it off the event loop)."""
     backend = settings.embedding_backend
-    prefixes = {"document_prefix": settings.embedding_document_prefix, "query_prefix": settings.embedding_query_prefix}
+    document_prefix, query_prefix = settings.embedding_document_prefix, settings.embedding_query_prefix
     if backend == "litellm":
         return LiteLLMEmbedder(settings.embedding_model, dict(settings.embedding_params),
-                               window_tokens=settings.embedding_litellm_window_tokens, **prefixes)
+                               window_tokens=settings.embedding_litellm_window_tokens,
+                               document_prefix=document_prefix, query_prefix=query_prefix)
     model_dir = resolve_model_dir(settings.embedding_model)
-    windows = {"window": settings.embedding_window_tokens, "overlap": settings.embedding_window_overlap_tokens}
+    window, overlap = settings.embedding_window_tokens, settings.embedding_window_overlap_tokens
     if backend == "torch":
-        return SentenceTransformerEmbedder(model_dir, **windows, **prefixes)
+        return SentenceTransformerEmbedder(model_dir, window=window, overlap=overlap,
+                                           document_prefix=document_prefix, query_prefix=query_prefix)
     from emulator.tools.file_search.onnx_export import cached_onnx_model
 
     onnx_path = cached_onnx_model(model_dir, settings.embedding_cache_dir, quantize=backend == "onnx-int8")
     threads = settings.embedding_threads or os.cpu_count() or 1
-    return OnnxEmbedder(model_dir, onnx_path, threads=threads, **windows, **prefixes)
+    return OnnxEmbedder(model_dir, onnx_path, threads=threads, window=window, overlap=overlap,
+                        document_prefix=document_prefix, query_prefix=query_prefix)

@@ -136,7 +136,11 @@ class FileSearchIndex:
             rows = [(p.file_id, StoredDocument(p.file_id, p.tokens, p.parsed.text, p.parsed.page_starts),
                      p.chunk_rows) for p in group]
             self.records.save_files(vector_store_id, rows)
-            self.vectors.add(vector_store_id, [(p.file_id, p.chunk_of_piece, p.vectors) for p in group])
+            embedded: list[tuple[str, list[int], np.ndarray]] = []
+            for p in group:
+                assert p.vectors is not None  # `embed` ran before `store`
+                embedded.append((p.file_id, p.chunk_of_piece, p.vectors))
+            self.vectors.add(vector_store_id, embedded)
             with self._keyword_lock:
                 keyword = self._keyword.get(vector_store_id)
                 if keyword is not None:  # not loaded yet: it will read these chunks from the database
@@ -187,7 +191,7 @@ class FileSearchIndex:
                     best[(store, key)] = max(score, best.get((store, key), -1.0))
         ranked = sorted(((s, k) for k, s in best.items() if s >= ranking.score_threshold),
                         key=lambda item: -item[0])[:limit]
-        hits = []
+        hits: list[SearchHit] = []
         for store in {k[0] for _s, k in ranked}:
             chunks = self.records.chunks(store, [k[1] for _s, k in ranked if k[0] == store])
             hits.extend(SearchHit(store, chunks[k[1]], s) for s, k in ranked if k[0] == store and k[1] in chunks)
@@ -217,6 +221,7 @@ class FileSearchIndex:
         if missing and floor is not None:
             # A keyword match the dense search did not return is no closer to the query than the farthest
             # window it did return (`floor`): fetch the true similarity only where that could matter.
+            assert vector is not None  # `floor` comes from the dense search, which needs the vector
             cutoff = sorted(scores.values(), reverse=True)[limit - 1] if len(scores) >= limit else -1.0
             dense.update(self.vectors.chunk_similarities(
                 store, vector, [key for key in missing if mix(floor, keyword[key]) > cutoff]))

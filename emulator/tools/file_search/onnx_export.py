@@ -60,6 +60,7 @@ def _export(model_dir: Path, target: Path) -> None:
         model = SentenceTransformer(str(model_dir), device="cpu")
     transformer = model[0]
     encoder = getattr(transformer, "auto_model", None) or transformer.model
+    assert isinstance(encoder, torch.nn.Module)  # the Hugging Face model inside the first module
     encoder.eval()
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in model.tokenizer.model_input_names]
     sample = model.tokenizer(["a sentence to trace", "another"], return_tensors="pt", padding=True)

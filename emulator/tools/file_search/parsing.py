@@ -205,7 +205,7 @@ def _read_docx(data: bytes, budget: _Budget) -> ParsedText:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zipfile, lxml and KeyError alike on damaged files
         raise ParseError("invalid_file", f"The file could not be read as a Word document ({exc}).") from exc
-    blocks = []
+    blocks: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             blocks.extend(budget.take(" | ".join(cell.text.strip() for cell in row.cells)) for row in item.rows)

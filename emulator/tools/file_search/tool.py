@@ -61,7 +61,7 @@ class FileSearchTool(HostedTool):
 
     def _files(self, scope: ToolScope, limit: int = 1000) -> list[ScopeFile]:
         """The searchable files (the first `limit` of each store)."""
-        found = []
+        found: list[ScopeFile] = []
         for store_id in self._store_ids(scope):
             page = self._stores.vector_store_files.page(limit=limit, order="asc", vector_store_id=store_id,
                                                            status="completed")
