@@ -6,8 +6,10 @@ import json
 
 
 def test_model_map_routes_to_openai_compatible_server(make_server, upstream):
+    # The stand-in listens on loopback, which makes an entry local (small-model aids on); this test checks
+    # the request exactly as a hosted OpenAI-compatible server gets it, so the entry says it is not local.
     model_map = {"gpt-4o": {"model": "openai/local-llm", "api_base": upstream.base_url,
-                            "api_key_env": "LOCAL_LLM_KEY"}}
+                            "api_key_env": "LOCAL_LLM_KEY", "local": False}}
     srv = make_server(env={"EMULATOR_MODEL_MAP": json.dumps(model_map), "LOCAL_LLM_KEY": "sk-upstream-secret"})
     client = srv.client()
     upstream.replies = [
