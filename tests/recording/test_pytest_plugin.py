@@ -44,8 +44,10 @@ def test_recording_the_readme_example_reproduces_the_shipped_cassette(project, m
     upstream = Upstream().start()
     try:
         upstream.replies = [dict(r) for r in WEATHER_REPLIES]
+        # The stand-in plays the hosted model the README records against; on loopback it would count as
+        # local (small-model aids on), so the entry says it is not.
         model_map = {"gpt-4o": {"model": "openai/stand-in", "api_base": upstream.base_url,
-                                "api_key_env": "STAND_IN_KEY"}}
+                                "api_key_env": "STAND_IN_KEY", "local": False}}
         monkeypatch.setenv("EMULATOR_MODEL_MAP", json.dumps(model_map))
         monkeypatch.setenv("STAND_IN_KEY", "sk-stand-in-secret")
         result = project.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--emulator-record",
