@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
+import httpx2
 import pytest
 from openai import AsyncOpenAI
 from openai.types.beta.threads.runs import CodeInterpreterToolCall
@@ -57,9 +57,9 @@ async def one_run(settings: Settings, tool: StandInInterpreter):
     """Start an app with `tool`, run an assistant that uses it, return (run, its tool call)."""
     app = create_app(settings)
     await start_runtime(app, settings, ToolRegistry([tool]))
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx2.ASGITransport(app=app)
     client = AsyncOpenAI(base_url="http://emulator/v1", api_key="k", max_retries=0,
-                         http_client=httpx.AsyncClient(transport=transport))
+                         http_client=httpx2.AsyncClient(transport=transport))
     try:
         assistant = await client.beta.assistants.create(model="gpt-4o", tools=[{"type": "code_interpreter"}])
         run = await client.beta.threads.create_and_run_poll(
