@@ -10,23 +10,9 @@ conversation so far (`Face.prompt`).
 This package imports only from below it: `emulator.llm`, `emulator.tools`, and bottom modules.
 """
 
-from emulator.agent.events import (
-    AgentEvent,
-    HostedCallDone,
-    HostedCallStarted,
-    LoopFinished,
-    TextDelta,
-    TextDone,
-    ToolCallDelta,
-    ToolRoundEnded,
-    TurnEnded,
-    Usage,
-)
+from emulator.agent import events
 from emulator.agent.face import Face, PromptTooLong
 from emulator.agent.loop import AgentLoop
 from emulator.agent.request import AgentRequest
 
-__all__ = [
-    "AgentEvent", "AgentLoop", "AgentRequest", "Face", "HostedCallDone", "HostedCallStarted",
-    "LoopFinished", "PromptTooLong", "TextDelta", "TextDone", "ToolCallDelta", "ToolRoundEnded", "TurnEnded", "Usage",
-]
+__all__ = ["AgentLoop", "AgentRequest", "Face", "PromptTooLong", "events"]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 from emulator.agent.events import (
     HostedCallDone,
@@ -17,16 +16,12 @@ from emulator.agent.face import Face, PromptTooLong
 from emulator.agent.request import AgentRequest
 from emulator.agent.turn import TurnAssembler
 from emulator.ids import IdFactory
-from emulator.llm import ChatRequest, Finish, ModelError
+from emulator.llm import ChatModel, ChatRequest, Finish, ModelError
 from emulator.tools import ToolRegistry, ToolScope
 
 
-class ModelSeam(Protocol):
-    def stream(self, request: ChatRequest) -> AsyncIterator[Any]: ...
-
-
 class AgentLoop:
-    def __init__(self, models: ModelSeam, tools: ToolRegistry, ids: IdFactory) -> None:
+    def __init__(self, models: ChatModel, tools: ToolRegistry, ids: IdFactory) -> None:
         self._models = models
         self._tools = tools
         self._ids = ids

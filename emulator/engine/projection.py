@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from openai.types.beta.threads import Message, MessageDeltaEvent, Run
 from openai.types.beta.threads.runs import RunStep, RunStepDeltaEvent
 
-from emulator.agent import (
+from emulator.agent import Face
+from emulator.agent.events import (
     AgentEvent,
-    Face,
     HostedCallDone,
     HostedCallStarted,
     LoopFinished,
