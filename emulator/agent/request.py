@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.tools import ToolScope
@@ -25,4 +25,3 @@ class AgentRequest:
     max_prompt_tokens: int | None = None
     max_completion_tokens: int | None = None
     max_model_calls: int = 20
-    extra: dict[str, Any] = field(default_factory=dict)
