@@ -61,6 +61,8 @@ class ToolScope:
     """Files the code_interpreter sandbox gets under /mnt/data."""
     vector_store_ids: tuple[str, ...] = ()
     """Vector stores file_search searches."""
+    container_id: str | None = None
+    """The container whose sandbox the code_interpreter runs in (a response's); None for a thread's."""
 
 
 class HostedTool:
@@ -83,6 +85,11 @@ class HostedTool:
     def render(self, call: Any) -> tuple[str, str]:
         """A finished call as the model sees it again: (arguments, output)."""
         raise NotImplementedError
+
+    def call_details(self, call_id: str) -> dict[str, Any]:
+        """What a finished call found beyond its tool call object, for a face that shows more of it (the
+        Responses API's file_search results with their text). Nothing here."""
+        return {}
 
     def system_context(self, scope: ToolScope) -> str | None:
         """Text appended to the system prompt when the loop has this tool (e.g. the files it can see)."""
