@@ -91,3 +91,20 @@ def test_errors(client, script):
         client.responses.create(model=model, input=[{"type": "function_call_output", "call_id": "nope", "output": "1"}])
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model=model, input="x", tools=[{"type": "file_search", "vector_store_ids": ["vs_nope"]}])
+
+
+def test_readme_responses_example_runs(server, monkeypatch):
+    """The README's Responses example, executed as written against the server."""
+    import re
+
+    from tests.helpers.paths import README
+
+    section = README.read_text().split("## The Responses API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "anything")
+    printed: list[str] = []
+    namespace = {"print": lambda *args: printed.append(" ".join(map(str, args)))}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert printed == ["Sure! Subtract 11 from both sides to get 3x = 3, then divide both sides by 3: x = 1."]
+    assert namespace["follow_up"].output_text.startswith("To isolate x")
