@@ -108,3 +108,43 @@ def test_readme_responses_example_runs(server, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     assert printed == ["Sure! Subtract 11 from both sides to get 3x = 3, then divide both sides by 3: x = 1."]
     assert namespace["follow_up"].output_text.startswith("To isolate x")
+
+
+def test_incomplete_at_max_output_tokens_and_failed_model_call(client, script):
+    long = script({"text": " ".join(["word"] * 400)})
+    response = client.responses.create(model=long, input="Talk.", max_output_tokens=16)
+    assert response.status == "incomplete"
+    assert response.incomplete_details.reason == "max_output_tokens"
+    assert response.output[0].status == "incomplete"
+    failing = script({"error": {"code": "rate_limit_exceeded", "message": "Slow down"}})
+    failed = client.responses.create(model=failing, input="x")
+    assert failed.status == "failed"
+    assert failed.error.code == "rate_limit_exceeded" and "Slow down" in failed.error.message
+    events = list(client.responses.create(model=failing, input="x", stream=True))
+    assert [e.type for e in events] == ["response.created", "response.in_progress", "response.failed"]
+    assert events[-1].response.error.code == "rate_limit_exceeded"
+
+
+def test_tool_choice_and_unsupported_parameters_are_echoed(client, script):
+    model = script({"tool_calls": [{"name": "lookup", "arguments": {"q": "x"}}]})
+    tools = [{"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}]
+    response = client.responses.create(model=model, input="x", tools=tools,
+                                       tool_choice={"type": "function", "name": "lookup"},
+                                       reasoning={"effort": "low"}, service_tier="flex", metadata={"k": "v"},
+                                       prompt_cache_key="cache-1", temperature=0.2, top_p=0.5)
+    assert response.tool_choice.type == "function" and response.tool_choice.name == "lookup"
+    assert response.reasoning.effort == "low" and response.service_tier == "flex"
+    assert response.metadata == {"k": "v"} and response.prompt_cache_key == "cache-1"
+    assert response.temperature == 0.2 and response.top_p == 0.5
+    assert response.tools[0].name == "lookup" and response.tools[0].strict is True
+    assert response.output[0].type == "function_call"
+
+
+def test_store_false_is_not_kept(client, script):
+    model = script({"text": "x"})
+    response = client.responses.create(model=model, input="x", store=False)
+    assert response.status == "completed" and response.store is False
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model=model, input="y", previous_response_id=response.id)

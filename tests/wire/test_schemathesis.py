@@ -26,6 +26,8 @@ The spec's own mistakes, worked around here (`_fix_spec_mistakes`), each a place
 - `purpose: evals`: the upload's request enum has it, the File object's response enum does not.
 - `attachments`: `required: [file_id, tools]` sits on the array rather than its items (the emulator's
   request validation fixes this the same way, see emulator/api/spec_fixes.py).
+- The 404 of deleting or cancelling a response is typed as a bare `Error`; OpenAI answers its usual
+  `{"error": {...}}` there as everywhere.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ def _fix_spec_mistakes(spec: dict) -> dict:
     _move_array_required_to_items(schemas["CreateMessageRequest"])
     content = spec["paths"]["/files/{file_id}/content"]["get"]["responses"]["200"]
     content["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    for path, method in (("/responses/{response_id}", "delete"), ("/responses/{response_id}/cancel", "post")):
+        spec["paths"][path][method]["responses"].pop("404", None)
     for path in STREAMING:
         spec["paths"][path]["post"]["responses"]["200"]["content"]["text/event-stream"] = {}
     error = {"description": "An error", "content": {"application/json": {
