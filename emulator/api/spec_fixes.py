@@ -32,6 +32,11 @@ def apply(document: dict[str, Any]) -> dict[str, Any]:
     # A Responses function tool: the spec lists `strict` and `parameters` as required, but OpenAI takes a
     # tool without them (strict defaults to true, no parameters means none), and clients send such tools.
     schemas["FunctionTool"]["required"] = ["type", "name"]
+    # An input item without `type` and with a list `content` is both an EasyInputMessage and an InputMessage;
+    # `oneOf` rejects what matches two branches, OpenAI takes it as a message.
+    schemas["InputItem"]["anyOf"] = schemas["InputItem"].pop("oneOf")
+    # An `input_image` part without `detail`: OpenAI takes it (`auto`); the spec lists `detail` as required.
+    schemas["InputImageContent"]["required"] = ["type"]
     return document
 
 

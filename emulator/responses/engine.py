@@ -136,7 +136,8 @@ class ResponseEngine:
         usage = face.usage
         final = {**job.response, "status": status, "output": face.output, "error": error,
                  "incomplete_details": {"reason": incomplete_reason} if incomplete_reason else None,
-                 "usage": {"input_tokens": usage.prompt_tokens, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                 "usage": {"input_tokens": usage.prompt_tokens,
+                           "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
                            "output_tokens": usage.completion_tokens,
                            "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": usage.total_tokens}}
         if status == "completed":

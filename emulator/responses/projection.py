@@ -168,6 +168,7 @@ class ResponseProjection(Face):
     # -- hosted calls ------------------------------------------------------------------------------
     def _on_hosted_started(self, started: HostedCallStarted) -> None:
         kind = f"{started.call.name}_call"
+        item: dict[str, Any]
         if kind == "code_interpreter_call":
             item = {"id": self._given.new_id("ci_"), "type": kind, "status": "in_progress", "code": "",
                     "container_id": self._given.container_id or "", "outputs": None}

@@ -1,7 +1,7 @@
 """What a response shows: its items without the parts `include` did not ask for.
 
-OpenAI leaves a `file_search_call`'s `results` and a `code_interpreter_call`'s `outputs` out (null)
-unless the request's `include` names them; the emulator stores them whole and leaves them out when
+OpenAI leaves a `file_search_call`'s `results`, a `code_interpreter_call`'s `outputs` and an input
+message's image URLs out (null) unless the request's `include` names them; the emulator stores them whole and leaves them out when
 showing, so a later `GET` with the include shows them.
 """
 
@@ -14,6 +14,11 @@ INCLUDABLE = {"file_search_call": ("results", "file_search_call.results"),
 
 
 def shown_item(item: dict[str, Any], include: frozenset[str]) -> dict[str, Any]:
+    if item.get("type") == "message" and "message.input_image.image_url" not in include:
+        parts = item.get("content") or []
+        if any(p.get("type") == "input_image" and p.get("image_url") for p in parts):
+            return {**item, "content": [{**p, "image_url": None} if p.get("type") == "input_image" else p
+                                        for p in parts]}
     hidden = INCLUDABLE.get(item.get("type", ""))
     if hidden is None or hidden[1] in include:
         return item

@@ -22,7 +22,9 @@ class ResponseTools:
 
     def resolve(self, tools: list[dict[str, Any]], response_id: str) -> tuple[list[dict[str, Any]], str | None, list[str]]:
         """The tools as the response echoes them, the code_interpreter's container, and its files."""
-        echoed, container_id, code_files = [], None, []
+        echoed: list[dict[str, Any]] = []
+        container_id: str | None = None
+        code_files: list[str] = []
         for number, tool in enumerate(tools):
             kind = tool["type"]
             if kind not in SUPPORTED:

@@ -25,6 +25,9 @@ from emulator.signals import Event
 from emulator.store import Page
 from emulator.store.collection import CursorNotFound
 
+ECHOED = ("prompt", "prompt_cache_key", "safety_identifier", "prompt_cache_retention")
+"""Parameters the emulator does not act on that the response shows as given (others have their own place)."""
+
 
 class ResponseService:
     def __init__(self, rt: Runtime, engine: ResponseEngine, conversations: ConversationService,
@@ -79,8 +82,7 @@ class ResponseService:
 
     def _new_response(self, body: dict[str, Any], response_id: str, tools: list[dict[str, Any]],
                       conversation_id: str | None) -> dict[str, Any]:
-        echoed = {k: body[k] for k in ("prompt", "prompt_cache_key", "safety_identifier", "prompt_cache_retention")
-                  if k in body}
+        echoed: dict[str, Any] = {k: body[k] for k in ECHOED if k in body}
         return {
             "id": response_id, "object": "response", "created_at": self._rt.clock.now(),
             "status": "queued" if body.get("background") else "in_progress", "background": bool(body.get("background")),

@@ -148,3 +148,16 @@ def test_store_false_is_not_kept(client, script):
         client.responses.retrieve(response.id)
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model=model, input="y", previous_response_id=response.id)
+
+
+def test_input_image_url_only_with_the_include(client, script):
+    model = script({"text": "A red pixel."})
+    url = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5"
+           "ErkJggg==")
+    response = client.responses.create(model=model, input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "What is this?"}, {"type": "input_image", "image_url": url}]}])
+    assert response.output_text == "A red pixel."
+    plain = client.responses.input_items.list(response.id).data[0].content[1]
+    assert plain.type == "input_image" and plain.image_url is None and plain.detail == "auto"
+    shown = client.responses.input_items.list(response.id, include=["message.input_image.image_url"])
+    assert shown.data[0].content[1].image_url == url
