@@ -18,19 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.agent import Face
-from emulator.agent.events import (
-    AgentEvent,
-    HostedCallDone,
-    HostedCallStarted,
-    LoopFinished,
-    TextDelta,
-    TextDone,
-    ToolCallDelta,
-    ToolRoundEnded,
-    TurnEnded,
-    Usage,
-)
+from emulator.agent import Face, events
 from emulator.responses.items import MarkerFilter, ReadFile, chat_messages, strip_markers, wire_annotations
 from emulator.responses.prompt import fit
 
@@ -70,7 +58,7 @@ class ResponseProjection(Face):
         """An item as the stream shows it (without what `include` did not ask for)."""
         self.output: list[dict[str, Any]] = []
         self.model_views: dict[str, dict[str, Any]] = {}
-        self.usage = Usage()
+        self.usage = events.Usage()
         self.outcome = Outcome()
         self._text: MarkerFilter | None = None
         self._message_index: int | None = None
@@ -88,24 +76,24 @@ class ResponseProjection(Face):
                    given.truncation == "auto")
 
     # -- what the loop tells -----------------------------------------------------------------------
-    def emit(self, event: AgentEvent) -> None:
+    def emit(self, event: events.AgentEvent) -> None:
         match event:
-            case TextDelta(text=text):
+            case events.TextDelta(text=text):
                 self._on_text(text)
-            case TextDone():
+            case events.TextDone():
                 self._close_message(event)
-            case ToolCallDelta(hosted=False):
+            case events.ToolCallDelta(hosted=False):
                 self._on_function_call(event)
-            case TurnEnded():
+            case events.TurnEnded():
                 self.usage = self.usage + event.usage
                 self._close_function_calls(event)
-            case HostedCallStarted():
+            case events.HostedCallStarted():
                 self._on_hosted_started(event)
-            case HostedCallDone():
+            case events.HostedCallDone():
                 self._on_hosted_done(event)
-            case ToolRoundEnded():
+            case events.ToolRoundEnded():
                 pass  # function calls left for the client end the response `completed`, their items in output
-            case LoopFinished(status=status):
+            case events.LoopFinished(status=status):
                 self.outcome = Outcome(status, None if status == "completed" else "max_output_tokens")
 
     # -- text --------------------------------------------------------------------------------------
@@ -122,7 +110,7 @@ class ResponseProjection(Face):
             self._publish("response.output_text.delta", {**self._at(self._message_index), "content_index": 0,
                                                          "delta": delta, "logprobs": []})
 
-    def _close_message(self, done: TextDone) -> None:
+    def _close_message(self, done: events.TextDone) -> None:
         if self._text is None:  # an empty answer: still a message
             self._on_text("")
         assert self._text is not None and self._message_index is not None
@@ -145,7 +133,7 @@ class ResponseProjection(Face):
         self._text = self._message_index = None
 
     # -- function calls ----------------------------------------------------------------------------
-    def _on_function_call(self, delta: ToolCallDelta) -> None:
+    def _on_function_call(self, delta: events.ToolCallDelta) -> None:
         if delta.started:
             item = {"id": self._given.new_id("fc_"), "type": "function_call", "status": "in_progress",
                     "arguments": "", "call_id": delta.call_id, "name": delta.name}
@@ -155,7 +143,7 @@ class ResponseProjection(Face):
         if delta.arguments:
             self._publish("response.function_call_arguments.delta", {**self._at(index), "delta": delta.arguments})
 
-    def _close_function_calls(self, turn: TurnEnded) -> None:
+    def _close_function_calls(self, turn: events.TurnEnded) -> None:
         for call in turn.calls:
             if call.hosted or call.call_id not in self._calls:
                 continue
@@ -166,7 +154,7 @@ class ResponseProjection(Face):
             self._done(index, item)
 
     # -- hosted calls ------------------------------------------------------------------------------
-    def _on_hosted_started(self, started: HostedCallStarted) -> None:
+    def _on_hosted_started(self, started: events.HostedCallStarted) -> None:
         kind = f"{started.call.name}_call"
         item: dict[str, Any]
         if kind == "code_interpreter_call":
@@ -186,7 +174,7 @@ class ResponseProjection(Face):
         else:
             self._publish("response.file_search_call.searching", self._at(index))
 
-    def _on_hosted_done(self, done: HostedCallDone) -> None:
+    def _on_hosted_done(self, done: events.HostedCallDone) -> None:
         index = self._calls[done.call.call_id]
         item = dict(self.output[index])
         kind = item["type"]

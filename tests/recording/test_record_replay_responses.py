@@ -3,14 +3,11 @@ are byte-identical on the wire (every status, header and body byte, the event st
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from emulator.testing import EmulatorServer
 from tests.helpers import documents
 from tests.helpers.documents import named
-from tests.helpers.upstream import Upstream
+from tests.helpers.record_replay import record_then_replay_twice
 from tests.helpers.wire_log import WireLog
 
 pytestmark = pytest.mark.usefixtures("sandbox_image", "embedding_model")
@@ -52,33 +49,10 @@ def play(server):
 
 
 def test_streamed_response_with_file_search_and_code_replays_byte_identical(tmp_path):
-    upstream = Upstream().start()
-    model_map = {"gpt-4o": {"model": "openai/stand-in", "api_base": upstream.base_url}}
-    env = {"EMULATOR_MODEL_MAP": json.dumps(model_map), "EMULATOR_SANDBOX_POOL_SIZE": "0"}
-    cassette = tmp_path / "responses.yaml"
-    try:
-        upstream.replies = [dict(r) for r in REPLIES]
-        recorder = EmulatorServer(tmp_path / "rec", tmp_path, {"EMULATOR_DETERMINISTIC": "1", **env},
-                                  ["--record", str(cassette)]).start()
-        try:
-            types, recorded = play(recorder)
-        finally:
-            recorder.stop()
-        assert types[-1] == "response.completed"
-        assert "response.file_search_call.completed" in types and "response.code_interpreter_call.completed" in types
-        assert len(upstream.requests) == 3
-
-        replayer = EmulatorServer(tmp_path / "rep", tmp_path, {"EMULATOR_TEST_CONTROLS": "1", **env}).start()
-        try:
-            replays = []
-            for _ in range(2):
-                replayer.reset(replay=cassette, deterministic=True)
-                replays.append(play(replayer))
-        finally:
-            replayer.stop()
-    finally:
-        upstream.stop()
-    assert len(upstream.requests) == 3  # replays never asked the model
+    (types, recorded), replays, model_calls = record_then_replay_twice(tmp_path, REPLIES, play)
+    assert types[-1] == "response.completed"
+    assert "response.file_search_call.completed" in types and "response.code_interpreter_call.completed" in types
+    assert model_calls == 3  # replays never asked the model
     (_, first), (_, second) = replays
-    assert first == second
+    assert first == second  # every status, header and body byte, the event stream included
     assert first == recorded

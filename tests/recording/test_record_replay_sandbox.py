@@ -6,12 +6,9 @@ with the cassette, so two replays, and the recording itself, look byte-identical
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from emulator.testing import EmulatorServer
-from tests.helpers.upstream import Upstream
+from tests.helpers.record_replay import record_then_replay_twice
 from tests.helpers.wire_log import WireLog
 
 pytestmark = pytest.mark.usefixtures("sandbox_image")
@@ -52,33 +49,10 @@ def play(server):
 
 
 def test_code_interpreter_session_replays_byte_identical(tmp_path):
-    upstream = Upstream().start()
-    model_map = {"gpt-4o": {"model": "openai/stand-in", "api_base": upstream.base_url}}
-    env = {"EMULATOR_MODEL_MAP": json.dumps(model_map), "EMULATOR_SANDBOX_POOL_SIZE": "0"}
-    cassette = tmp_path / "sandbox.yaml"
-    try:
-        upstream.replies = [dict(r) for r in REPLIES]
-        recorder = EmulatorServer(tmp_path / "rec", tmp_path, {"EMULATOR_DETERMINISTIC": "1", **env},
-                                  ["--record", str(cassette)]).start()
-        try:
-            message, steps, recorded = play(recorder)
-        finally:
-            recorder.stop()
-        assert [c.type for c in message.content] == ["image_file", "text"]
-        logs = steps[1].step_details.tool_calls[0].code_interpreter.outputs[0].logs
-        assert len(upstream.requests) == 3
-
-        replayer = EmulatorServer(tmp_path / "rep", tmp_path, {"EMULATOR_TEST_CONTROLS": "1", **env}).start()
-        try:
-            replays = []
-            for _ in range(2):
-                replayer.reset(replay=cassette, deterministic=True)
-                replays.append(play(replayer))
-        finally:
-            replayer.stop()
-    finally:
-        upstream.stop()
-    assert len(upstream.requests) == 3  # replays never asked the model
+    (message, steps, recorded), replays, model_calls = record_then_replay_twice(tmp_path, REPLIES, play)
+    assert [c.type for c in message.content] == ["image_file", "text"]
+    logs = steps[1].step_details.tool_calls[0].code_interpreter.outputs[0].logs
+    assert model_calls == 3  # replays never asked the model
     (_, steps1, first), (_, _, second) = replays
     assert steps1[1].step_details.tool_calls[0].code_interpreter.outputs[0].logs == logs  # seeded sandbox
     assert first == second  # every status, header and body byte, the event stream included
