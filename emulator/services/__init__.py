@@ -4,7 +4,7 @@ May import: the engine (to start and cancel runs), the tools' file-search parts
 (chunking strategies, filters, the index), the runtime, the store and the bottom
 modules. Never the api, the assembly or recording. The assembly builds them, and
 starts (`Services.start`) and stops (`Services.aclose`) what they run in the
-background: file ingestion and the vector-store expiry sweep.
+background: file ingestion and the vector-store and container expiry sweeps.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from emulator.engine import RunEngine
 from emulator.runtime import Runtime
 from emulator.services.assistants import AssistantService
+from emulator.services.containers import ContainerService
 from emulator.services.files import FileService
 from emulator.services.messages import MessageService
 from emulator.services.runs import RunService
@@ -32,22 +33,25 @@ class Services:
     files: FileService
     vector_stores: VectorStoreService
     v1_files: V1FileService
+    containers: ContainerService
 
     @classmethod
     def build(cls, rt: Runtime, engine: RunEngine, file_search: FileSearch, files: FileService,
-              vector_stores: VectorStoreService) -> "Services":
-        """The services over `engine`. Files and vector stores come made: the engine's hosted tools were
-        handed parts of them (see `emulator.assembly`). Nothing starts until `start`."""
+              vector_stores: VectorStoreService, containers: ContainerService) -> "Services":
+        """The services over `engine`. Files, vector stores and containers come made: the engine's hosted
+        tools were handed parts of them (see `emulator.assembly`). Nothing starts until `start`."""
         messages = MessageService(rt, vector_stores)
         threads = ThreadService(rt, messages, engine, vector_stores)
         assistants = AssistantService(rt, vector_stores)
         runs = RunService(rt, engine, assistants, threads, messages, file_search)
         v1_files = V1FileService(rt, assistants, vector_stores)
-        return cls(assistants, threads, messages, runs, files, vector_stores, v1_files)
+        return cls(assistants, threads, messages, runs, files, vector_stores, v1_files, containers)
 
     def start(self) -> None:
-        """Start the background work: file ingestion (resuming what a stopped server left) and the expiry sweep."""
+        """Start the background work: file ingestion (resuming what a stopped server left) and the expiry sweeps."""
         self.vector_stores.start()
+        self.containers.start()
 
     async def aclose(self) -> None:
+        await self.containers.aclose()
         await self.vector_stores.aclose()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from openai.types import VectorStore
+from openai.types import ContainerRetrieveResponse, VectorStore
 from openai.types.beta import Assistant, Thread
 from openai.types.beta.threads import Message, Run
 from openai.types.beta.threads.runs import RunStep
+from openai.types.containers import FileRetrieveResponse
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch
 
 from emulator.objects import File
@@ -29,6 +30,8 @@ class Stores:
         self.vector_stores = Collection(db, schema.vector_stores, VectorStore)
         self.vector_store_files = VectorStoreFileCollection(db, schema.vector_store_files, VectorStoreFile)
         self.vector_store_file_batches = Collection(db, schema.vector_store_file_batches, VectorStoreFileBatch)
+        self.containers = Collection(db, schema.containers, ContainerRetrieveResponse)
+        self.container_files = Collection(db, schema.container_files, FileRetrieveResponse)
 
     def object_count(self) -> int:
         """How many objects are stored, of every kind."""
