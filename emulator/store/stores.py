@@ -35,5 +35,6 @@ class Stores:
 
     def object_count(self) -> int:
         """How many objects are stored, of every kind."""
-        collections = (self.assistants, self.threads, self.messages, self.runs, self.steps, self.files)
+        collections = (self.assistants, self.threads, self.messages, self.runs, self.steps, self.files,
+                       self.containers, self.container_files)
         return sum(c.count() for c in collections)
