@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 
 from emulator.engine import RunEngine
+from emulator.responses import ResponseEngine
 from emulator.runtime import Runtime
 from emulator.services import Services
 from emulator.settings import Settings
@@ -29,6 +30,7 @@ class Server:
     services: Services
     registry: ToolRegistry
     """The hosted tools, wrapped for recording and replay."""
+    responses: ResponseEngine
 
 
 @dataclass

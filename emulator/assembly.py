@@ -24,6 +24,7 @@ from emulator.llm.aids import AidedModels
 from emulator.recording.hosted_tools import wrap_hosted_tools
 from emulator.recording.model_calls import wrap_model_client
 from emulator.recording.tape import MISS_LOG_NAME, Tape
+from emulator.responses import ResponseEngine
 from emulator.runtime import Runtime
 from emulator.services import Services
 from emulator.services.containers import ContainerService
@@ -63,9 +64,12 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     if recovered:
         log.warning("marked %d run(s) interrupted by the last shutdown as failed", recovered)
     engine.start_background()
-    services = Services.build(runtime, engine, file_search, files, vector_stores, containers)
+    responses = ResponseEngine(runtime, registry)
+    if failed := responses.recover_interrupted():
+        log.warning("marked %d response(s) interrupted by the last shutdown as failed", failed)
+    services = Services.build(runtime, engine, file_search, files, vector_stores, responses, containers)
     services.start()
-    AppState.of(app).server = Server(runtime, engine, services, registry)
+    AppState.of(app).server = Server(runtime, engine, services, registry, responses)
     return runtime
 
 
@@ -77,12 +81,14 @@ async def begin_shutdown(app: Starlette) -> None:
     if server is None:  # never started
         return
     await server.engine.shutdown()
+    await server.responses.shutdown()
     await asyncio.to_thread(server.services.vector_stores.files.halt_ingestion)
 
 
 async def stop_runtime(app: Starlette) -> None:
     server = AppState.of(app).started()
     await server.engine.shutdown()
+    await server.responses.shutdown()
     await server.services.aclose()
     await server.registry.shutdown()
     server.runtime.stores.db.dispose()
@@ -94,6 +100,7 @@ async def restart_runtime(app: Starlette, settings: Settings) -> Runtime:
     server = state.started()
     runtime = server.runtime
     await server.engine.shutdown()
+    await server.responses.shutdown()
     await server.services.aclose()
     await server.registry.shutdown()
     with runtime.stores.db.engine.begin() as conn:

@@ -22,3 +22,22 @@ class File(FileObject):
     the SDK's `purpose` Literal, like the spec's response enum, lacks."""
 
     purpose: str  # type: ignore[assignment]
+
+
+class StoredItem(BaseModel):
+    """One item of a response or a conversation (a message, a function call, its output, a hosted tool
+    call), as the Responses API shows it (`item`), and what it was to the model (`model_view`).
+
+    The record's own `id` is internal: the same item can belong to a response's input and to a
+    conversation, each a record; `item_id` is the item's id on the wire."""
+
+    id: str
+    created_at: int
+    owner_id: str
+    """The response (its input or output) or the conversation it belongs to."""
+    kind: str
+    """`input` or `output` of a response; `conversation` for a conversation's items."""
+    item_id: str
+    item: dict[str, Any]
+    model_view: dict[str, Any] | None = None
+    """A hosted call as the model saw it: `{"name", "arguments", "output"}` (its tool's `render`)."""

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     max_model_calls_per_run: int = 50
     """A run whose model keeps calling tools past this many model calls fails instead of looping forever."""
 
+    context_window_tokens: int = 128_000
+    """A response's prompt may take this many tokens: past it, `truncation: auto` drops the oldest items and
+    `disabled` refuses the request (OpenAI's `context_length_exceeded`)."""
+
     poll_after_ms: int = 25
     """Value of the `openai-poll-after-ms` header on run responses."""
     poll_wait_ms: int = 200

@@ -10,6 +10,10 @@ import functools
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
+
+# Per-message overhead of the chat format (role and separators), as OpenAI counts it.
+_MESSAGE_OVERHEAD_TOKENS = 4
 
 
 def _use_bundled_bpe_files() -> None:
@@ -37,3 +41,18 @@ def count(text: str) -> int:
 def truncate(text: str, max_tokens: int) -> str:
     tokens = encoding().encode(text, disallowed_special=())
     return text if len(tokens) <= max_tokens else encoding().decode(tokens[:max_tokens])
+
+
+def count_chat(messages: list[dict[str, Any]]) -> int:
+    """Tokens of chat messages as the model reads them: their text, tool calls and each message's overhead."""
+    total = 0
+    for message in messages:
+        total += _MESSAGE_OVERHEAD_TOKENS
+        content = message.get("content")
+        if isinstance(content, str):
+            total += count(content)
+        elif isinstance(content, list):
+            total += sum(count(p.get("text", "")) for p in content if p.get("type") == "text")
+        for call in message.get("tool_calls") or []:
+            total += count(call["function"]["name"]) + count(call["function"]["arguments"])
+    return total

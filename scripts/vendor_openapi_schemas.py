@@ -21,6 +21,7 @@ REQUESTS = [
     "CreateRunRequest", "CreateThreadAndRunRequest", "ModifyRunRequest", "SubmitToolOutputsRunRequest",
     "CreateVectorStoreRequest", "UpdateVectorStoreRequest", "CreateVectorStoreFileRequest",
     "CreateVectorStoreFileBatchRequest", "UpdateVectorStoreFileAttributesRequest", "VectorStoreSearchRequest",
+    "CreateResponse", "TokenCountsBody", "CreateConversationBody", "UpdateConversationBody", "InputItem",
     "CreateContainerBody", "CreateContainerFileBody",
 ]
 _DROP = {"description", "example", "examples", "x-oaiMeta", "x-oaiTypeLabel", "x-oaiExpandable", "title", "deprecated"}

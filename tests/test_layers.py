@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("recording",),             # record/replay wraps the model seam and the hosted tools
     ("runtime",),               # what every service shares, built from the settings
     ("agent",),                 # the protocol-neutral agent loop
-    ("engine",),                # the Assistants face on the loop: runs, steps, thread.* events
+    ("engine", "responses"),    # the faces on the loop: Assistants runs (thread.* events), responses (response.*)
     ("services",),              # what the routes call
     ("app_state",),             # the one typed object on app.state
     ("auth", "api"),            # HTTP

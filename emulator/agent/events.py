@@ -96,6 +96,10 @@ class HostedCallDone:
     call: ToolCall
     shown: dict[str, Any] | None
     result: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the tool found beyond `result` (`HostedTool.call_details`: file_search's result texts)."""
+    model_view: tuple[str, str] = ("", "")
+    """The call as the model reads it back: (arguments, output), the tool's `render`."""
 
 
 @dataclass(frozen=True)

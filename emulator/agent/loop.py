@@ -35,6 +35,7 @@ class AgentLoop:
         for tool in enabled:
             await tool.prepare(scope)
         calls_made, used = face.progress()
+        hosted_calls = 0
         while True:
             if calls_made >= request.max_model_calls:
                 raise ModelError("server_error", f"The run called the model {calls_made} times without finishing "
@@ -52,9 +53,12 @@ class AgentLoop:
             except PromptTooLong:
                 face.emit(LoopFinished("incomplete", "max_prompt_tokens"))
                 return
-            turn = await self._turn(request, face, messages, completion_budget, first=calls_made == 1)
+            offer_hosted = request.max_hosted_calls is None or hosted_calls < request.max_hosted_calls
+            turn = await self._turn(request, face, messages, completion_budget, first=calls_made == 1,
+                                    offer_hosted=offer_hosted)
             used = used + turn.usage
             if turn.calls:
+                hosted_calls += sum(1 for call in turn.calls if call.hosted)
                 if not await self._tool_round(scope, turn.calls, face):
                     return
                 continue
@@ -63,13 +67,13 @@ class AgentLoop:
             return
 
     async def _turn(self, request: AgentRequest, face: Face, messages: list[dict[str, Any]], max_tokens: int | None,
-                    first: bool) -> TurnEnded:
+                    first: bool, offer_hosted: bool) -> TurnEnded:
         # A forced tool choice applies to the loop's first model call; after that the model may answer,
         # or it could only ever call the tool again.
         choice = self._chat_tool_choice(request.tool_choice) if first else (
             "none" if request.tool_choice == "none" else "auto")
         chat = ChatRequest(
-            model=request.model, messages=messages, tools=self._chat_tools(request), tool_choice=choice,
+            model=request.model, messages=messages, tools=self._chat_tools(request, offer_hosted), tool_choice=choice,
             parallel_tool_calls=request.parallel_tool_calls, response_format=request.response_format,
             temperature=request.temperature, top_p=request.top_p, max_tokens=max_tokens,
         )
@@ -93,16 +97,17 @@ class AgentLoop:
             shown = tool.preview(call.call_id, call.arguments)
             face.emit(HostedCallStarted(call, shown))
             result = await tool.execute(scope, call.call_id, call.arguments)
-            face.emit(HostedCallDone(call, shown, result.model_dump(exclude_unset=True)))
+            face.emit(HostedCallDone(call, shown, result.model_dump(exclude_unset=True),
+                                     tool.call_details(call.call_id), tool.render(result)))
         face.emit(ToolRoundEnded(tuple(pending)))
         return not pending
 
-    def _chat_tools(self, request: AgentRequest) -> list[dict[str, Any]]:
+    def _chat_tools(self, request: AgentRequest, offer_hosted: bool) -> list[dict[str, Any]]:
         result = []
         for tool in request.tools:
             if tool["type"] == "function":
                 result.append(tool)
-            elif (hosted := self._tools.for_type(tool["type"])) is not None:
+            elif offer_hosted and (hosted := self._tools.for_type(tool["type"])) is not None:
                 result.append(hosted.definition(request.scope))
         return result
 

@@ -25,3 +25,5 @@ class AgentRequest:
     max_prompt_tokens: int | None = None
     max_completion_tokens: int | None = None
     max_model_calls: int = 20
+    max_hosted_calls: int | None = None
+    """Hosted tool calls the loop runs at most; once reached, the model is no longer offered hosted tools."""

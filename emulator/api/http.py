@@ -55,6 +55,14 @@ def query_params(request: Request) -> dict[str, str]:
     return {name: value for name, _, value in (pair.partition("=") for pair in raw.split("&") if pair)}
 
 
+def include_param(request: Request) -> frozenset[str]:
+    """`include[]` of the query string (Responses and Conversations), checked as a create request's is."""
+    values = [v for k, v in request.query_params.multi_items() if k in ("include", "include[]")]
+    if values:
+        validate_body({"model": "-", "include": values}, "CreateResponse")
+    return frozenset(values)
+
+
 def json_response(obj: BaseModel | dict[str, Any] | str, status_code: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     if isinstance(obj, BaseModel):

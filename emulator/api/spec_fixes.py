@@ -29,6 +29,9 @@ def apply(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document["components"]["schemas"]
     ranking = schemas["VectorStoreSearchRequest"]["properties"]["ranking_options"]
     ranking["properties"]["hybrid_search"] = HYBRID_SEARCH
+    # A Responses function tool: the spec lists `strict` and `parameters` as required, but OpenAI takes a
+    # tool without them (strict defaults to true, no parameters means none), and clients send such tools.
+    schemas["FunctionTool"]["required"] = ["type", "name"]
     return document
 
 

@@ -58,7 +58,7 @@ def validate_body(body: Any, schema_name: str, *, extra_fields: Iterable[str] = 
             code="invalid_type",
         )
     body = {k: v for k, v in body.items() if v is not None}
-    allowed = _document()["components"]["schemas"][schema_name].get("properties", {})
+    allowed = _properties(schema_name)
     for key in body:
         if key not in allowed and key not in extra_fields:
             raise InvalidRequest(f"Unknown parameter: '{key}'.", param=key, code="unknown_parameter")
@@ -69,6 +69,21 @@ def validate_body(body: Any, schema_name: str, *, extra_fields: Iterable[str] = 
     if "metadata" in body:
         check_metadata(body["metadata"])
     return body
+
+
+@functools.cache
+def _properties(schema_name: str) -> frozenset[str]:
+    """The top-level field names a schema allows, through its `allOf` parts (CreateResponse is three)."""
+    schemas = _document()["components"]["schemas"]
+    names: set[str] = set()
+    todo = [schemas[schema_name]]
+    while todo:
+        schema = todo.pop()
+        if "$ref" in schema:
+            todo.append(schemas[schema["$ref"].rsplit("/", 1)[1]])
+        names.update(schema.get("properties", {}))
+        todo.extend(schema.get("allOf", []))
+    return frozenset(names)
 
 
 def check_metadata(metadata: Any, param: str = "metadata") -> None:

@@ -21,28 +21,12 @@ from emulator.store import Stores
 from emulator.tools import ToolRegistry
 
 ChatMessage = dict[str, Any]
-# Per-message overhead of the chat format (role and separators), as OpenAI counts it.
-_MESSAGE_OVERHEAD_TOKENS = 4
 
 
 @dataclass
 class Prompt:
     messages: list[ChatMessage]
     tokens: int
-
-
-def count_tokens(messages: list[ChatMessage]) -> int:
-    total = 0
-    for message in messages:
-        total += _MESSAGE_OVERHEAD_TOKENS
-        content = message.get("content")
-        if isinstance(content, str):
-            total += tokens.count(content)
-        elif isinstance(content, list):
-            total += sum(tokens.count(p.get("text", "")) for p in content if p.get("type") == "text")
-        for call in message.get("tool_calls") or []:
-            total += tokens.count(call["function"]["name"]) + tokens.count(call["function"]["arguments"])
-    return total
 
 
 class PromptBuilder:
@@ -61,8 +45,8 @@ class PromptBuilder:
         strategy = run.truncation_strategy
         if strategy is not None and strategy.type == "last_messages" and strategy.last_messages is not None:
             history = history[-strategy.last_messages :] if strategy.last_messages else []
-        fixed = count_tokens(system) + count_tokens(current)
-        sizes = [count_tokens(group) for group in history]
+        fixed = tokens.count_chat(system) + tokens.count_chat(current)
+        sizes = [tokens.count_chat(group) for group in history]
         if budget is not None:
             while history and fixed + sum(sizes) > budget and (len(history) > 1 or current):
                 history.pop(0)

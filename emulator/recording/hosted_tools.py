@@ -86,6 +86,9 @@ class RecordedHostedTool(HostedTool):
     def system_context(self, scope: ToolScope) -> str | None:
         return self._tool.system_context(scope)
 
+    def call_details(self, call_id: str) -> dict[str, Any]:
+        return self._tool.call_details(call_id)
+
     def preview(self, call_id: str, arguments: str) -> dict[str, Any] | None:
         return self._tool.preview(call_id, arguments)
 

@@ -88,6 +88,10 @@ class ContainerService:
             self._copy_file(container.id, file_id)
         return container
 
+    def create_for_response(self, file_ids: Iterable[str] = (), memory_limit: str | None = None) -> Container:
+        """The container a response's `{"type": "auto"}` code_interpreter starts (default expiry)."""
+        return self.create("auto", file_ids, memory_limit=memory_limit)
+
     def retrieve(self, container_id: str) -> Container:
         return self._current(require(self._store, container_id, "container"))
 

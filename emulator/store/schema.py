@@ -31,6 +31,10 @@ run_steps = _resource("run_steps", "thread_id", "run_id")
 files = _resource("files", "purpose")
 vector_stores = _resource("vector_stores", "status")
 vector_store_file_batches = _resource("vector_store_file_batches", "vector_store_id", "status")
+responses = _resource("responses", "status")
+conversations = _resource("conversations")
+# Items of responses (input and output) and of conversations: see emulator.objects.StoredItem.
+items = _resource("items", "owner_id", "kind", "item_id")
 # A file can be in several vector stores under the same id, so its rows are keyed by (store, file).
 vector_store_files = Table(
     "vector_store_files",

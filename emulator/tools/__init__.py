@@ -87,6 +87,11 @@ class HostedTool:
         """A finished call as the model sees it again: (arguments, output)."""
         raise NotImplementedError
 
+    def call_details(self, call_id: str) -> dict[str, Any]:
+        """What a finished call found beyond its tool call object, for a face that shows more of it (the
+        Responses API's file_search results with their text). Nothing here."""
+        return {}
+
     def system_context(self, scope: ToolScope) -> str | None:
         """Text appended to the system prompt when the loop has this tool (e.g. the files it can see)."""
         return None

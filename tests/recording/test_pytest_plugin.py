@@ -77,6 +77,7 @@ from test_weather import INSTRUCTIONS, TOOLS
 
 HELLO = {"turns": [{"text": "scripted hello"}]}
 SEEN = []
+SEEN_RESPONSES = []
 
 
 @pytest.mark.emulator(cassette="weather")
@@ -117,6 +118,16 @@ def test_indirect_parametrisation_and_own_client(emulator):
 
 @pytest.mark.parametrize("attempt", [1, 2])
 @pytest.mark.emulator(script=HELLO)
+def test_responses_are_deterministic_too(emulator_client, attempt):
+    conversation = emulator_client.conversations.create()
+    response = emulator_client.responses.create(model="gpt-4o", input="hi", conversation=conversation.id)
+    assert response.output_text == "scripted hello"
+    SEEN_RESPONSES.append((conversation.id, response.id, response.output[0].id, response.created_at))
+    assert SEEN_RESPONSES[0] == SEEN_RESPONSES[-1]
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+@pytest.mark.emulator(script=HELLO)
 def test_every_test_starts_blank_with_the_same_ids(emulator_client, attempt):
     assert emulator_client.beta.assistants.list().data == []
     SEEN.append(emulator_client.beta.assistants.create(model="gpt-4o").id)
@@ -138,7 +149,7 @@ def test_plugin_in_a_users_test_file(project):
     project.makepyfile(test_user=USER_TESTS)
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "test_user.py", "-p", "no:randomly")
     # The changed prompt: the test body passes (the run failed), then the plugin fails the test with the diff.
-    result.assert_outcomes(passed=7, errors=2)
+    result.assert_outcomes(passed=9, errors=2)
     output = result.stdout.str()
     assert "ERROR at teardown of test_prompt_changed_since_recording" in output
     assert "has no recording of this model request" in output

@@ -20,6 +20,7 @@ from openai.types.beta.threads.runs import FileSearchToolCall
 from emulator.llm import aids
 from emulator.tools import AnnotatedText, HostedTool, ToolScope
 from emulator.tools.file_search.citations import citations, inline_marker, search_marker
+from emulator.tools.file_search.filters import matches
 from emulator.tools.file_search.index import Ranking
 
 if TYPE_CHECKING:
@@ -84,10 +85,29 @@ class FileSearchTool(HostedTool):
         return (options.get("max_num_results") or DEFAULT_MAX_RESULTS, ranking.get("ranker") or DEFAULT_RANKER,
                 ranking.get("score_threshold") or 0.0)
 
+    def _ranking(self, scope: ToolScope, threshold: float) -> Ranking:
+        """The server's score weights, or the tool's `ranking_options.hybrid_search` weights when given."""
+        options = scope.options.get("file_search") or {}
+        hybrid = (options.get("ranking_options") or {}).get("hybrid_search") or {}
+        settings = self._settings
+        return Ranking(hybrid.get("embedding_weight", settings.file_search_embedding_weight),
+                       hybrid.get("text_weight", settings.file_search_text_weight), threshold)
+
+    def _allowed_files(self, scope: ToolScope, store_ids: list[str]) -> dict[str, set[str] | None]:
+        """Per store, the files the tool's attribute `filters` let through (None: no filter, every file)."""
+        spec = (scope.options.get("file_search") or {}).get("filters")
+        if not spec:
+            return {store_id: None for store_id in store_ids}
+        allowed: dict[str, set[str] | None] = {}
+        for store_id in store_ids:
+            files = self._stores.vector_store_files.find(vector_store_id=store_id)
+            allowed[store_id] = {f.id for f in files if matches(spec, f.attributes or {})}
+        return allowed
+
     def _inline_files(self, scope: ToolScope) -> list[tuple[ScopeFile, str]] | None:
         """The files in full when they all fit the inline budget (and none is still being indexed)."""
         budget = self._settings.file_search_inline_tokens
-        if budget <= 0 or self._count(scope, "in_progress"):
+        if budget <= 0 or self._count(scope, "in_progress") or (scope.options.get("file_search") or {}).get("filters"):
             return None
         index = self._file_search.index
         counts = {store_id: index.token_counts(store_id) for store_id in self._store_ids(scope)}
@@ -141,11 +161,12 @@ class FileSearchTool(HostedTool):
     async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> FileSearchToolCall:
         queries = _queries(arguments)
         limit, ranker, threshold = self._options(scope)
-        settings = self._settings
-        ranking = Ranking(settings.file_search_embedding_weight, settings.file_search_text_weight, threshold)
+        ranking = self._ranking(scope, threshold)
         index = self._file_search.index
         stores = self._store_ids(scope)
-        hits = await asyncio.to_thread(index.search, stores, queries, limit, ranking) if queries and stores else []
+        allowed = self._allowed_files(scope, stores)
+        hits = await asyncio.to_thread(index.search, stores, queries, limit, ranking,
+                                       allowed.__getitem__) if queries and stores else []
         number = len(index.records.calls_of_run(scope.loop_id))
         names = self._names(list({hit.chunk.file_id for hit in hits}))
         results = []
@@ -153,13 +174,27 @@ class FileSearchTool(HostedTool):
             filename = names.get(hit.chunk.file_id, hit.chunk.file_id)
             results.append({"file_id": hit.chunk.file_id, "file_name": filename, "score": round(hit.score, 6),
                             "text": hit.chunk.text, "page": hit.chunk.page,
-                            "marker": search_marker(number, rank, filename)})
+                            "marker": search_marker(number, rank, filename),
+                            "attributes": self._attributes(hit.vector_store_id, hit.chunk.file_id)})
         output = _output(queries, results)
         index.records.save_call(call_id, scope.loop_id, {"number": number, "arguments": arguments, "output": output,
                                                   "results": results})
         return FileSearchToolCall.model_validate({"id": call_id, "type": "file_search", "file_search": {
             "ranking_options": {"ranker": ranker, "score_threshold": threshold},
             "results": [{k: r[k] for k in ("file_id", "file_name", "score")} for r in results]}})
+
+    def _attributes(self, store_id: str, file_id: str) -> dict[str, Any]:
+        found = self._stores.vector_store_files.get_in(store_id, file_id)
+        return dict(found.attributes or {}) if found is not None else {}
+
+    def call_details(self, call_id: str) -> dict[str, Any]:
+        """The call's queries, and its results with their text and the file's attributes."""
+        record = self._file_search.index.records.call(call_id)
+        if record is None:
+            return {"queries": [], "results": []}
+        results = [{"file_id": r["file_id"], "filename": r["file_name"], "score": r["score"], "text": r["text"],
+                    "attributes": r.get("attributes", {})} for r in record["results"]]
+        return {"queries": _queries(record["arguments"]), "results": results}
 
     def render(self, call: FileSearchToolCall) -> tuple[str, str]:
         record = self._file_search.index.records.call(call.id)
