@@ -27,12 +27,14 @@ from emulator.recording.tape import MISS_LOG_NAME, Tape
 from emulator.responses import ResponseEngine
 from emulator.runtime import Runtime
 from emulator.services import Services
+from emulator.services.containers import ContainerService
 from emulator.services.files import FileService
 from emulator.services.vector_stores import VectorStoreService
 from emulator.settings import Settings
 from emulator.signals import EventHub
 from emulator.store.schema import metadata
 from emulator.tools import ToolRegistry, build_tools
+from emulator.tools.code_interpreter import ContainerHooks
 from emulator.tools.file_search import FileSearch
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,11 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     # the server's one file service, so a file it makes is deleted like any other).
     vector_stores = VectorStoreService(runtime, file_search)
     files = FileService(runtime, on_delete=vector_stores.files.remove_everywhere)
-    hosted = tools or build_tools(settings, runtime.stores, file_search, files.create_output)
+    containers = ContainerService(runtime)
+    hosted = tools or build_tools(settings, runtime.stores, file_search, files.create_output,
+                                  ContainerHooks(containers.create_output, containers.touch))
     registry = wrap_hosted_tools(hosted, tape, runtime.stores.blobs)
+    containers.bind_sessions(registry.session_deleted)  # a deleted or expired container's sandbox stops
     await registry.start()
     engine = RunEngine(runtime, registry)
     recovered = engine.recover_interrupted()
@@ -62,7 +67,7 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
     responses = ResponseEngine(runtime, registry)
     if failed := responses.recover_interrupted():
         log.warning("marked %d response(s) interrupted by the last shutdown as failed", failed)
-    services = Services.build(runtime, engine, file_search, files, vector_stores, responses)
+    services = Services.build(runtime, engine, file_search, files, vector_stores, responses, containers)
     services.start()
     AppState.of(app).server = Server(runtime, engine, services, registry, responses)
     return runtime

@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     """Files collected from one execution (new or changed under /mnt/data); the model is told of the rest."""
     sandbox_max_output_files_bytes: int = 100 * 1024 * 1024
     """Bytes of files collected from one execution, all files together."""
+    container_expiry_sweep_interval_s: float = 30.0
+    """How often containers (`/v1/containers`) idle past their `expires_after` are marked `expired` and their
+    sandboxes stopped. A container is also found expired whenever it is read."""
 
     # -- record/replay and determinism --
     record: Path | None = None

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount
 
 from emulator.api import (
     assistants,
+    containers,
     control,
     conversations,
     files,
@@ -26,5 +27,5 @@ from emulator.api.routing import IndexedRouter
 def routes() -> list[BaseRoute]:
     v1 = IndexedRouter([*assistants.routes, *threads.routes, *messages.routes, *runs.routes, *files.routes,
                         *vector_stores.routes, *vector_store_files.routes, *v1_files.routes,
-                        *responses.routes, *conversations.routes])
+                        *responses.routes, *conversations.routes, *containers.routes])
     return [Mount("/v1", app=v1), Mount("/openai", app=v1), Mount("/_emulator", routes=control.routes)]

@@ -23,12 +23,7 @@ async def upload_file(request: Request) -> Response:
         if not purpose:
             raise InvalidRequest("Missing required parameter: 'purpose'.", param="purpose",
                                  code="missing_required_parameter")
-        filename = upload.filename or "upload"
-        if _CONTROL.search(filename):
-            # A NUL or line break cannot go back out in a Content-Disposition header, and no file system
-            # takes a NUL: refused rather than stored unusable.
-            raise InvalidRequest("Invalid 'file': the filename contains a control character.", param="file",
-                                 code="invalid_value")
+        filename = check_filename(upload.filename or "upload")
         data = await upload.read()
         return json_response(services(request).files.create(filename, data, str(purpose)))
     finally:
@@ -56,6 +51,15 @@ async def file_content(request: Request) -> Response:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_PLAIN = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def check_filename(filename: str) -> str:
+    """An uploaded file's name, refused if it holds a control character: a NUL or line break cannot go back
+    out in a Content-Disposition header, and no file system takes a NUL (refused rather than stored unusable)."""
+    if _CONTROL.search(filename):
+        raise InvalidRequest("Invalid 'file': the filename contains a control character.", param="file",
+                             code="invalid_value")
+    return filename
 
 
 def content_disposition(filename: str) -> str:

@@ -4,7 +4,7 @@ May import: the engine (to start and cancel runs), the tools' file-search parts
 (chunking strategies, filters, the index), the runtime, the store and the bottom
 modules. Never the api, the assembly or recording. The assembly builds them, and
 starts (`Services.start`) and stops (`Services.aclose`) what they run in the
-background: file ingestion and the vector-store expiry sweep.
+background: file ingestion and the vector-store and container expiry sweeps.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from emulator.engine import RunEngine
 from emulator.responses import ResponseEngine
 from emulator.runtime import Runtime
 from emulator.services.assistants import AssistantService
+from emulator.services.containers import ContainerService
 from emulator.services.conversations import ConversationService
 from emulator.services.files import FileService
 from emulator.services.messages import MessageService
@@ -38,24 +39,29 @@ class Services:
     v1_files: V1FileService
     conversations: ConversationService
     responses: ResponseService
+    containers: ContainerService
 
     @classmethod
     def build(cls, rt: Runtime, engine: RunEngine, file_search: FileSearch, files: FileService,
-              vector_stores: VectorStoreService, response_engine: ResponseEngine) -> "Services":
-        """The services over `engine`. Files and vector stores come made: the engine's hosted tools were
-        handed parts of them (see `emulator.assembly`). Nothing starts until `start`."""
+              vector_stores: VectorStoreService, response_engine: ResponseEngine,
+              containers: ContainerService) -> "Services":
+        """The services over `engine`. Files, vector stores and containers come made: the engine's hosted
+        tools were handed parts of them (see `emulator.assembly`). Nothing starts until `start`."""
         messages = MessageService(rt, vector_stores)
         threads = ThreadService(rt, messages, engine, vector_stores)
         assistants = AssistantService(rt, vector_stores)
         runs = RunService(rt, engine, assistants, threads, messages, file_search)
         v1_files = V1FileService(rt, assistants, vector_stores)
         conversations = ConversationService(rt)
-        responses = ResponseService(rt, response_engine, conversations, ResponseTools(rt))
-        return cls(assistants, threads, messages, runs, files, vector_stores, v1_files, conversations, responses)
+        responses = ResponseService(rt, response_engine, conversations, ResponseTools(rt, containers))
+        return cls(assistants, threads, messages, runs, files, vector_stores, v1_files, conversations, responses,
+                   containers)
 
     def start(self) -> None:
-        """Start the background work: file ingestion (resuming what a stopped server left) and the expiry sweep."""
+        """Start the background work: file ingestion (resuming what a stopped server left) and the expiry sweeps."""
         self.vector_stores.start()
+        self.containers.start()
 
     async def aclose(self) -> None:
+        await self.containers.aclose()
         await self.vector_stores.aclose()

@@ -48,3 +48,25 @@ vector_store_files = Table(
     Column("data", Text, nullable=False),
     UniqueConstraint("vector_store_id", "id"),
 )
+# Containers (the code_interpreter sandbox as an API object) and their files; a container's name and a
+# file's path are user text of any length, so their columns are not String(64).
+containers = Table(
+    "containers",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True, index=True),
+    Column("created_at", Integer, nullable=False),
+    Column("status", String(64), index=True),
+    Column("name", Text),
+    Column("data", Text, nullable=False),
+)
+container_files = Table(
+    "container_files",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True, index=True),
+    Column("created_at", Integer, nullable=False),
+    Column("container_id", String(64), nullable=False, index=True),
+    Column("path", Text),
+    Column("data", Text, nullable=False),
+)

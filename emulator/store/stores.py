@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from openai.types import VectorStore
+from openai.types import ContainerRetrieveResponse, VectorStore
 from openai.types.beta import Assistant, Thread
 from openai.types.beta.threads import Message, Run
 from openai.types.beta.threads.runs import RunStep
+from openai.types.containers import FileRetrieveResponse
 from openai.types.conversations import Conversation
 from openai.types.responses import Response
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch
@@ -35,9 +36,11 @@ class Stores:
         self.responses = Collection(db, schema.responses, Response)
         self.conversations = Collection(db, schema.conversations, Conversation)
         self.items = ItemCollection(db, schema.items, StoredItem)
+        self.containers = Collection(db, schema.containers, ContainerRetrieveResponse)
+        self.container_files = Collection(db, schema.container_files, FileRetrieveResponse)
 
     def object_count(self) -> int:
         """How many objects are stored, of every kind."""
         collections = (self.assistants, self.threads, self.messages, self.runs, self.steps, self.files,
-                       self.responses, self.conversations, self.items)
+                       self.responses, self.conversations, self.items, self.containers, self.container_files)
         return sum(c.count() for c in collections)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from emulator.settings import Settings
     from emulator.store import Stores
-    from emulator.tools.code_interpreter.tool import CreateOutputFile
+    from emulator.tools.code_interpreter.tool import ContainerHooks, CreateOutputFile
     from emulator.tools.file_search import FileSearch
 
 
@@ -62,7 +62,8 @@ class ToolScope:
     vector_store_ids: tuple[str, ...] = ()
     """Vector stores file_search searches."""
     container_id: str | None = None
-    """The container whose sandbox the code_interpreter runs in (a response's); None for a thread's."""
+    """The container (Containers API) whose sandbox code_interpreter runs in (with `session_id` the same id):
+    its files are /mnt/data's, and files the code writes become its container files. None: a thread's."""
 
 
 class HostedTool:
@@ -150,13 +151,13 @@ class ToolRegistry:
 
 
 def build_tools(settings: Settings, stores: Stores, file_search: FileSearch,
-                create_output_file: CreateOutputFile) -> ToolRegistry:
+                create_output_file: CreateOutputFile, containers: ContainerHooks | None = None) -> ToolRegistry:
     """The hosted tools this server offers. Each tool package adds its line here."""
     from emulator.tools.code_interpreter import CodeInterpreterTool, SandboxManager
     from emulator.tools.file_search import FileSearchTool
 
     tools: list[HostedTool] = [
-        CodeInterpreterTool(settings, stores, SandboxManager(settings), create_output_file),
+        CodeInterpreterTool(settings, stores, SandboxManager(settings), create_output_file, containers),
         FileSearchTool(settings, stores, file_search),
     ]
     return ToolRegistry(tools)

@@ -6,6 +6,6 @@ hands it (`tool.CreateOutputFile`), never through the services.
 """
 
 from emulator.tools.code_interpreter.manager import SandboxManager
-from emulator.tools.code_interpreter.tool import CodeInterpreterTool
+from emulator.tools.code_interpreter.tool import CodeInterpreterTool, ContainerHooks
 
-__all__ = ["CodeInterpreterTool", "SandboxManager"]
+__all__ = ["CodeInterpreterTool", "ContainerHooks", "SandboxManager"]

@@ -79,7 +79,8 @@ class Collected:
 
 async def collect_outputs(session: SandboxSession, result: Execution, settings: Settings,
                           create: Callable[[str, bytes], str]) -> Collected:
-    """Turn the files the execution wrote into Files (`create(name, bytes) -> id`, run in a thread)."""
+    """Turn the files the execution wrote into files (`create(path in the sandbox, bytes) -> id`, run in a
+    thread)."""
     collected = Collected()
     per_file, total_cap = settings.sandbox_max_file_bytes, settings.sandbox_max_output_files_bytes
     over_count: list[str] = []
@@ -101,7 +102,7 @@ async def collect_outputs(session: SandboxSession, result: Execution, settings: 
                 collected.notes.append(f"{path} was not collected: {exc}")
                 continue
             total += len(data)
-            file_id = await asyncio.to_thread(create, PurePosixPath(path).name, data)
+            file_id = await asyncio.to_thread(create, path, data)
             collected.files.append((path, file_id))
             collected.notes.append(f"Wrote {path} (link it as sandbox:{path})")
     if over_count:

@@ -1,9 +1,13 @@
-"""The code_interpreter hosted tool: the model's Python, run in the thread's sandbox.
+"""The code_interpreter hosted tool: the model's Python, run in the thread's (or container's) sandbox.
 
 The model calls a function `code_interpreter(code)`. The call becomes a `code_interpreter`
 tool call in the run step (`input`, and `logs` / `image` outputs); images and files the code
 produces become File objects; `sandbox:/mnt/data/...` links in the final answer become
 `file_path` annotations, and images shown in the run lead the assistant's message.
+
+With a container (`ToolScope.container_id`, the Containers API) the sandbox is the container's: its
+files are what /mnt/data gets, files the code writes and images it shows become its container files
+(through `ContainerHooks`, made by the assembly), and each call marks the container active.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from openai.types.beta.threads.runs import CodeInterpreterToolCall
@@ -29,6 +34,16 @@ if TYPE_CHECKING:
 CreateOutputFile = Callable[[str, bytes], str]
 """Store bytes the code produced as an `assistants_output` File named so; returns the file's id. Made by the
 assembly from the server's one file service; called in a worker thread (it writes the blob)."""
+
+
+@dataclass(frozen=True)
+class ContainerHooks:
+    """What the tool may do to a container (the Containers API), made by the assembly from its service."""
+
+    create_file: Callable[[str, str, bytes], str]
+    """(container id, path in the sandbox, bytes) -> the container file's id; called in a worker thread."""
+    touch: Callable[[str], None]
+    """The container was used now (its expiry counts from here)."""
 
 _LINK = re.compile(r"sandbox:/mnt/data/[^\s)\]\"'<>]+")
 _DESCRIPTION = (
@@ -53,11 +68,12 @@ class CodeInterpreterTool(HostedTool):
     function_name = "code_interpreter"
 
     def __init__(self, settings: Settings, stores: Stores, manager: SandboxManager,
-                 create_output_file: CreateOutputFile) -> None:
+                 create_output_file: CreateOutputFile, containers: ContainerHooks | None = None) -> None:
         self._settings = settings
         self._stores = stores
         self._manager = manager
         self._create_output = create_output_file
+        self._containers = containers
         self._outputs: dict[str, _LoopOutputs] = {}
         self._session_files: dict[str, dict[str, str]] = {}
         self._model_notes: dict[str, str] = {}
@@ -84,6 +100,9 @@ class CodeInterpreterTool(HostedTool):
         inputs = self.input_files(scope)
         if not inputs:
             return None
+        if scope.container_id is not None:
+            return ("These files are in /mnt/data of the code_interpreter tool's container:\n"
+                    + "\n".join(f"- {f.path}" for f in inputs))
         lines = [f"- {f.path} (uploaded as \"{f.filename}\")" for f in inputs]
         return "The user's files are available to the code_interpreter tool:\n" + "\n".join(lines)
 
@@ -102,13 +121,24 @@ class CodeInterpreterTool(HostedTool):
 
     # -- running -----------------------------------------------------------------------
     def input_files(self, scope: ToolScope) -> list[sandbox_files.InputFile]:
-        """The scope's files, under the names they get in /mnt/data."""
+        """The scope's files, under the names they get in /mnt/data: a container's own files (those directly
+        in /mnt/data: the sandbox takes no others), or else the scope's `code_file_ids`."""
         stores = self._stores
+        if scope.container_id is not None:
+            found = stores.container_files.find(container_id=scope.container_id)
+            names = [(f.id, str(PurePosixPath(f.path).relative_to(sandbox_files.MOUNT))) for f in found
+                     if PurePosixPath(f.path).parent == sandbox_files.MOUNT]
+            return [sandbox_files.InputFile(file_id, name, name) for file_id, name in names]
         known = [(f.id, f.filename) for i in dict.fromkeys(scope.code_file_ids) if (f := stores.files.get(i)) is not None]
         return sandbox_files.sandbox_names(known)
 
     async def execute(self, scope: ToolScope, call_id: str, arguments: str) -> CodeInterpreterToolCall:
         code = _code_of(arguments)
+        if scope.container_id is not None:
+            if problem := self._container_problem(scope.container_id):
+                return self._call(call_id, code, Execution(error=f"code_interpreter is unavailable: {problem}"),
+                                  [], [])
+            self._touch(scope)
         try:
             session, note = await self._manager.session_for(scope.session_id)
         except SandboxUnavailable as exc:
@@ -122,18 +152,46 @@ class CodeInterpreterTool(HostedTool):
             self._manager.mark_lost(scope.session_id)
             self._session_files.pop(scope.session_id, None)
         else:
-            collected = await sandbox_files.collect_outputs(session, result, settings, self._create_output)
+            collected = await sandbox_files.collect_outputs(session, result, settings, self._output_maker(scope))
             notes += collected.notes
             for sandbox_path, file_id in collected.files:
                 self._session_files.setdefault(scope.session_id, {})[sandbox_path] = file_id
                 self._outputs.setdefault(scope.loop_id, _LoopOutputs()).files[sandbox_path] = file_id
+                if scope.container_id is not None:  # the container's file is in its sandbox already
+                    session.copied_file_ids.add(file_id)
         shown = result.images[:settings.sandbox_max_output_files]  # images are output files too
         if len(result.images) > len(shown):
             notes.append(f"{len(result.images) - len(shown)} more images were not shown, because one execution "
                          f"shows the user at most {len(shown)} images")
+        make = self._output_maker(scope)
         images = await asyncio.to_thread(
-            lambda: [self._create_output(f"{call_id}-{i}.png", png) for i, png in enumerate(shown)])
+            lambda: [make(str(sandbox_files.MOUNT / f"{call_id}-{i}.png"), png) for i, png in enumerate(shown)])
+        if scope.container_id is not None:
+            self._touch(scope)
         return self._call(call_id, code, result, images, notes, scope)
+
+    def _output_maker(self, scope: ToolScope) -> Callable[[str, bytes], str]:
+        """How this scope stores a file at a sandbox path: a container file of its container, else an
+        `assistants_output` File named as the file was."""
+        container_id, hooks = scope.container_id, self._containers
+        if container_id is not None and hooks is not None:
+            return lambda path, data: hooks.create_file(container_id, path, data)
+        return lambda path, data: self._create_output(PurePosixPath(path).name, data)
+
+    def _container_problem(self, container_id: str) -> str | None:
+        """Why a container's code cannot run (unknown, expired, no way to store its files), or None."""
+        container = self._stores.containers.get(container_id)
+        if container is None:
+            return f"no container found with id '{container_id}'"
+        if container.status == "expired":
+            return f"container {container_id} is expired"
+        if self._containers is None:
+            return "this server was not given a way to store container files"
+        return None
+
+    def _touch(self, scope: ToolScope) -> None:
+        if scope.container_id is not None and self._containers is not None:
+            self._containers.touch(scope.container_id)
 
     def _call(self, call_id: str, code: str, result: Execution, images: list[str], notes: list[str],
               scope: ToolScope | None = None) -> CodeInterpreterToolCall:
@@ -156,6 +214,8 @@ class CodeInterpreterTool(HostedTool):
     def annotate(self, scope: ToolScope, final: AnnotatedText) -> AnnotatedText:
         produced = self._outputs.pop(scope.loop_id, _LoopOutputs())
         known = {**self._session_files.get(scope.session_id, {}), **produced.files}
+        if scope.container_id is not None:  # every file of the container, made by earlier loops too
+            known = {f.path: f.id for f in self._stores.container_files.find(container_id=scope.container_id)}
         for match in _LINK.finditer(final.text):
             file_id = known.get(match.group()[len("sandbox:"):])
             if file_id is None:
