@@ -10,13 +10,14 @@ from typing import Any
 
 from emulator.errors import InvalidRequest, NotFound
 from emulator.runtime import Runtime
+from emulator.services.containers import ContainerService
 
 SUPPORTED = ("function", "file_search", "code_interpreter")
 _RANKING_DEFAULTS = {"ranker": "auto", "score_threshold": 0.0}
 
 
 class ResponseTools:
-    def __init__(self, rt: Runtime, containers: Any = None) -> None:
+    def __init__(self, rt: Runtime, containers: ContainerService | None = None) -> None:
         self._rt = rt
         self._containers = containers
 
@@ -55,7 +56,7 @@ class ResponseTools:
         container = tool.get("container")
         if isinstance(container, str):
             if self._containers is not None:
-                self._containers.retrieve(container)  # NotFound for an unknown or deleted one
+                self._containers.require_active(container)  # 404 when unknown or deleted, 400 when expired
             return container, []
         file_ids = list((container or {}).get("file_ids") or [])
         for file_id in file_ids:
