@@ -17,6 +17,7 @@ The spec is `../shared/openai-spec/openapi.nullable-fixed.json` beside the repos
 The spec's own mistakes, worked around here (`_fix_spec_mistakes`), each a place where OpenAI's real API
 (which the emulator follows) differs from what the spec says:
 - Empty lists: OpenAI answers `first_id: null, last_id: null`; the spec types both as strings.
+- `ContainerResource` lists a `required` field twice (a schema validator rejects the schema itself).
 - Raw file content: `GET /files/{id}/content` answers the file's bytes (`application/octet-stream`); the
   spec says a JSON string.
 - Server-sent events: runs created or continued with `stream: true` answer `text/event-stream`; the spec
@@ -51,7 +52,8 @@ from tests.helpers.paths import OPENAI_SPEC
 
 EXAMPLES = int(os.environ.get("EMULATOR_SCHEMATHESIS_EXAMPLES", "30"))
 STEPS = int(os.environ.get("EMULATOR_SCHEMATHESIS_STEPS", "20"))
-SERVED_PREFIXES = ("/assistants", "/threads", "/files", "/vector_stores", "/responses", "/conversations")
+SERVED_PREFIXES = ("/assistants", "/threads", "/files", "/vector_stores", "/responses", "/conversations",
+                   "/containers")
 NOT_SERVED = ("/responses/compact",)
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 STREAMING = ("/threads/runs", "/threads/{thread_id}/runs", "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs")
@@ -70,11 +72,13 @@ def cut_spec() -> dict:
 def _fix_spec_mistakes(spec: dict) -> dict:
     schemas = spec["components"]["schemas"]
     for name, schema in schemas.items():
-        if name.startswith("List") and name.endswith("Response"):
+        if (name.startswith("List") and name.endswith("Response")) or name.endswith("ListResource"):
             for key in ("first_id", "last_id"):
                 if key in schema.get("properties", {}):
                     schema["properties"][key] = {"type": ["string", "null"]}
     schemas["OpenAIFile"]["properties"]["purpose"]["enum"].append("evals")
+    for name in ("ContainerResource", "ContainerFileResource"):
+        schemas[name]["required"] = list(dict.fromkeys(schemas[name].get("required", [])))
     _move_array_required_to_items(schemas["CreateMessageRequest"])
     content = spec["paths"]["/files/{file_id}/content"]["get"]["responses"]["200"]
     content["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
