@@ -58,8 +58,10 @@ class AgentLoop:
                                     offer_hosted=offer_hosted)
             used = used + turn.usage
             if turn.calls:
-                hosted_calls += sum(1 for call in turn.calls if call.hosted)
-                if not await self._tool_round(scope, turn.calls, face):
+                left = None if request.max_hosted_calls is None else request.max_hosted_calls - hosted_calls
+                ran, waiting = await self._tool_round(scope, turn.calls, face, left)
+                hosted_calls += ran
+                if waiting:
                     return
                 continue
             face.emit(LoopFinished("incomplete", "max_completion_tokens") if turn.finish_reason == "length"
@@ -86,21 +88,28 @@ class AgentLoop:
                 assembler.feed(item)
         return assembler.finish(finish)
 
-    async def _tool_round(self, scope: ToolScope, calls: tuple[ToolCall, ...], face: Face) -> bool:
-        """Run the hosted calls in order; True when no function call waits for the client."""
+    async def _tool_round(self, scope: ToolScope, calls: tuple[ToolCall, ...], face: Face,
+                          hosted_left: int | None) -> tuple[int, bool]:
+        """Run the hosted calls in order, at most `hosted_left` of them (None: all; the rest are ignored, as
+        OpenAI ignores calls past `max_tool_calls`). Returns how many ran, and whether function calls wait
+        for the client."""
         pending = []
+        ran = 0
         for call in calls:
             tool = self._tools.for_function(call.name)
             if tool is None:
                 pending.append(call)
                 continue
+            if hosted_left is not None and ran >= hosted_left:
+                continue
+            ran += 1
             shown = tool.preview(call.call_id, call.arguments)
             face.emit(HostedCallStarted(call, shown))
             result = await tool.execute(scope, call.call_id, call.arguments)
             face.emit(HostedCallDone(call, shown, result.model_dump(exclude_unset=True),
                                      tool.call_details(call.call_id), tool.render(result)))
         face.emit(ToolRoundEnded(tuple(pending)))
-        return not pending
+        return ran, bool(pending)
 
     def _chat_tools(self, request: AgentRequest, offer_hosted: bool) -> list[dict[str, Any]]:
         result = []

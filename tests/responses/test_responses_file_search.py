@@ -85,3 +85,15 @@ def test_attribute_filters(client, script):
     results = response.output[0].results
     assert results and {r.file_id for r in results} == {spline.id}
     assert results[0].attributes == {"kind": "paper"}
+
+
+def test_max_tool_calls_ignores_calls_past_the_limit(client, script):
+    store = _store(client)
+    model = script({"tool_calls": [{"name": "file_search", "arguments": {"queries": ["spline"]}},
+                                   {"name": "file_search", "arguments": {"queries": ["garden"]}}]},
+                   {"when": {"role": "tool"}, "text": "Done."})
+    response = client.responses.create(model=model, input="x", max_tool_calls=1,
+                                       tools=[{"type": "file_search", "vector_store_ids": [store.id]}])
+    assert response.max_tool_calls == 1 and response.output_text == "Done."
+    assert [item.type for item in response.output] == ["file_search_call", "message"]
+    assert response.output[0].queries == ["spline"]
