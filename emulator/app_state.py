@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 
 from emulator.engine import RunEngine
+from emulator.recording.tape import Tape
 from emulator.runtime import Runtime
 from emulator.services import Services
 from emulator.settings import Settings
@@ -29,6 +30,8 @@ class Server:
     services: Services
     registry: ToolRegistry
     """The hosted tools, wrapped for recording and replay."""
+    tape: Tape | None = None
+    """The cassette being recorded or replayed, if any (the inspector shows it and the replay misses)."""
 
 
 @dataclass

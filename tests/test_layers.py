@@ -15,7 +15,7 @@ ROOT = Path(emulator.__file__).parent
 
 # Lowest first. Entries are modules or packages (a package covers everything under it).
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "ids", "objects", "tokens", "run_status", "signals", "settings", "sandbox_seed"),
+    ("errors", "ids", "objects", "tokens", "run_status", "signals", "traces", "settings", "sandbox_seed"),
     ("store",),
     ("llm",),                   # the model seam: every model call, through litellm
     ("tools",),                 # the hosted tools: code_interpreter, file_search
