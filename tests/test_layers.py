@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("services",),              # what the routes call
     ("app_state",),             # the one typed object on app.state
     ("auth", "api"),            # HTTP
+    ("inspector",),             # the inspector in the browser: its page and JSON, over the services
     ("assembly", "app", "serving", "testing", "pytest_plugin", "cli", "cli_local_llm", "cli_sandbox",
      "cli_scorecard", "scorecard", "local_models", "__main__", "__init__"),
 ]
