@@ -39,7 +39,7 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-// A definition grid: kv("name", value, "name", value, ...)
+// A definition grid: kv(elementId, "name", value, "name", value, ...)
 export const kv = (id, ...pairs) => h("div", { class: "kv", id }, pairs.map((item) => h("div", {}, item)));
 export const when = (unix) => unix ? new Date(unix * 1000).toLocaleString() : "—";
 export const badge = (status) => h("span", { class: "badge status-" + status }, status);

@@ -23,6 +23,7 @@ function timeline(view) {
 }
 
 function stepDuration(step, trace) {
+  if (step.status === "in_progress") return "running…";
   const events = ((trace && trace.events) || []).filter((e) => e.id === step.id);
   if (events.length > 1) return ms(events[events.length - 1].at_ms - events[0].at_ms);
   const end = step.completed_at || step.failed_at || step.cancelled_at || step.expired_at;
@@ -110,6 +111,7 @@ function runBody(view) {
     h("h2", {}, `Steps (${view.steps.length})`), h("div", { id: "steps" }, view.steps.map((s) => stepCard(s, view))),
     h("h2", {}, `Model calls (${calls.length})`),
     h("div", { id: "model-calls" }, calls.length ? calls.map(modelCall) : h("p", { class: "muted" },
+      ACTIVE.includes(run.status) ? "A model call shows here once it has answered." :
       trace ? "No model call went through litellm for this run (a replayed call answers from the cassette)." : "Not kept: model calls are kept in memory, and the server restarted since this run.")),
     h("h2", {}, "Messages written"), h("div", { class: "chat", id: "run-messages" }, view.messages.map((m) => messageCard(m, run.thread_id))),
     folded("run object (JSON)", h("pre", {}, pretty(run))),
@@ -120,33 +122,34 @@ export async function runView(main, threadId, runId, signal) {
   const url = `${API}/threads/${threadId}/runs/${runId}`;
   const body = h("div", { id: "run-body" });
   const liveText = h("div", { id: "live-text" });
-  const live = h("div", { class: "card", id: "live", hidden: true }, h("strong", {}, "Live "), h("span", { id: "live-state" }, ""), liveText);
+  const state = h("span", { id: "live-state" }, "");
+  const live = h("div", { class: "card", id: "live", hidden: true }, h("strong", {}, "Live "), state, liveText);
   main.replaceChildren(live, body);
-  let view = await getJSON(url);
-  body.replaceChildren(...runBody(view).flat(Infinity).filter(Boolean));
-  if (!ACTIVE.includes(view.run.status)) return;
+  const show = (view) => body.replaceChildren(...runBody(view).flat(Infinity).filter(Boolean));
+  const view = await getJSON(url);
+  show(view);
+  if (ACTIVE.includes(view.run.status)) follow(url, live, state, liveText, show, signal);  // not awaited: the page is loaded
+}
+
+// Follow a run in progress: message text as it streams, and the whole view again on every other event.
+async function follow(url, live, state, liveText, show, signal) {
   let pending = null;
   const refresh = () => {
     clearTimeout(pending);
-    pending = setTimeout(async () => {
-      if (signal.aborted) return;
-      view = await getJSON(url);
-      body.replaceChildren(...runBody(view).flat(Infinity).filter(Boolean));
-    }, 100);
+    pending = setTimeout(async () => { if (!signal.aborted) show(await getJSON(url)); }, 100);
   };
   live.hidden = false;
-  live.querySelector("#live-state").textContent = "following the run's events…";
+  state.textContent = "following the run's events (text streamed from here on):";
   try {
     await followEvents(`${url}/events`, (name, data) => {
       if (name === "thread.message.delta") {
-        const delta = JSON.parse(data).delta;
-        for (const part of delta.content || []) if (part.type === "text") liveText.append(part.text.value || "");
+        for (const part of JSON.parse(data).delta.content || []) if (part.type === "text") liveText.append(part.text.value || "");
       } else if (name !== "thread.run.step.delta") refresh();
     }, signal);
+    state.textContent = "the run stopped moving:";
   } catch (e) {
     if (signal.aborted) return;
-    live.querySelector("#live-state").textContent = `events stopped: ${e.message || e}`;
+    state.textContent = `events stopped (${e.message || e}):`;
   }
-  live.querySelector("#live-state").textContent = "the run stopped moving";
   refresh();
 }
