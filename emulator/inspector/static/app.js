@@ -33,6 +33,7 @@ async function route() {
     if (e instanceof Refused) loginView(main, e.message);
     else main.replaceChildren(h("p", { class: "refused", id: "error" }, String(e.message || e)));
   }
+  main.dataset.loadedAt = String(performance.now());  // ms since the page itself loaded (tests read it)
   main.dataset.loaded = "true";
 }
 

@@ -48,12 +48,14 @@ export const pretty = (value) => {
   return JSON.stringify(value, null, 2);
 };
 export const folded = (summary, ...content) => h("details", {}, h("summary", {}, summary), ...content);
-// A long text folded after `lines` lines; short ones shown whole.
-export function foldedPre(text, cls = "", lines = 30) {
-  const all = String(text ?? "").split("\n");
-  if (all.length <= lines) return h("pre", { class: cls }, text);
-  return h("div", {}, h("pre", { class: cls }, all.slice(0, lines).join("\n")),
-    folded(`${all.length - lines} more lines`, h("pre", { class: cls }, all.slice(lines).join("\n"))));
+// A long text folded after `lines` lines or `chars` characters; short ones shown whole.
+export function foldedPre(text, cls = "", lines = 30, chars = lines * 100) {
+  const all = String(text ?? "");
+  let cut = all.split("\n").slice(0, lines).join("\n").length;
+  cut = Math.min(cut, chars);
+  if (cut >= all.length) return h("pre", { class: cls }, all);
+  return h("div", {}, h("pre", { class: cls }, all.slice(0, cut) + "…"),
+    folded(`${all.length - cut} more characters`, h("pre", { class: cls }, all.slice(cut))));
 }
 
 export function toast(text) {
