@@ -15,7 +15,8 @@ def test_endpoints_answer_json_and_errors_in_openai_shape(server, client, script
     api = f"http://127.0.0.1:{server.port}/_emulator/inspector/api"
 
     view = httpx.get(f"{api}/threads/{thread.id}/runs/{run.id}").json()
-    statuses = [e["event"] for e in view["trace"]["events"] if e["event"].startswith("thread.run.") and e["event"].count(".") == 2]
+    events = [e["event"] for e in view["trace"]["events"]]
+    statuses = [e for e in events if e.startswith("thread.run.") and e.count(".") == 2]
     assert statuses == ["thread.run.created", "thread.run.queued", "thread.run.in_progress", "thread.run.completed"]
     (call,) = view["trace"]["model_calls"]
     assert call["request"]["model"] == model and call["request"]["messages"][-1] == {"role": "user", "content": "hi"}
