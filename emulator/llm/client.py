@@ -39,6 +39,11 @@ class ModelClient:
         self._observer = observer
         self._set_up: asyncio.Task[None] | None = None
 
+    @property
+    def observer(self) -> CallObserver | None:
+        """Who is told of each model call (the inspector's run traces), if anyone."""
+        return self._observer
+
     @classmethod
     def from_settings(cls, settings: Settings, observer: CallObserver | None = None) -> ModelClient:
         return cls(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir, observer)
@@ -123,7 +128,7 @@ class ModelClient:
             error = exc
             raise
         finally:
-            self._observer(_call_record(kwargs, items, error, started))
+            self._observer(call_record(kwargs, items, error, started))
 
     async def _litellm_stream(self, request: ChatRequest, kwargs: dict[str, Any]) -> AsyncIterator[StreamItem]:
         await self._ready()
@@ -159,7 +164,7 @@ class ModelClient:
             yield Finish(finish_reason, prompt, tokens.count("".join(completion_text)))
 
 
-def _call_record(kwargs: dict[str, Any], items: list[StreamItem], error: ModelError | None,
+def call_record(kwargs: dict[str, Any], items: list[StreamItem], error: ModelError | None,
                  started: float) -> dict[str, Any]:
     """One call as the inspector shows it: the request as litellm got it, the response put back together."""
     text = "".join(i.text for i in items if isinstance(i, TextDelta))

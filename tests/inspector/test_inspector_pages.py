@@ -37,6 +37,7 @@ def test_a_replay_miss_shows_its_diff(make_server, tmp_path, inspector):
     page.open(f"threads/{thread.id}/runs/{run.id}")
     page.text_of("#last-error", "no recording of this model request")
     page.find(".replay-miss .diff .add")
+    page.text_of("#model-calls .model-call", "no recording of this model request")  # the call that missed
 
 
 def test_with_an_api_key_the_page_refuses_without_it(make_server, inspector):

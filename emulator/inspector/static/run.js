@@ -83,7 +83,8 @@ function modelCall(call, i) {
   const options = Object.fromEntries(Object.entries(request).filter(([k]) => !["messages", "tools"].includes(k)));
   const usage = response.usage ? `${response.usage.prompt_tokens} prompt + ${response.usage.completion_tokens} completion tokens` : "no usage";
   return h("div", { class: "card model-call" }, h("div", { class: "call-head" }, h("strong", {}, `model call ${i + 1}`),
-    h("span", { class: "mono" }, request.model), ms(call.duration_ms), h("span", { class: "usage" }, usage),
+    h("span", { class: "mono" }, request.model), request.replayed_from ? h("span", { class: "badge" }, "replayed from the cassette") : null,
+    ms(call.duration_ms), h("span", { class: "usage" }, usage),
     response.finish_reason ? h("span", { class: "muted" }, `finish: ${response.finish_reason}`) : null),
   call.error ? h("div", { class: "card last-error" }, `${call.error.code}: ${call.error.message}`) : null,
   h("div", { class: "muted" }, "response"),
@@ -112,7 +113,7 @@ function runBody(view) {
     h("h2", {}, `Model calls (${calls.length})`),
     h("div", { id: "model-calls" }, calls.length ? calls.map(modelCall) : h("p", { class: "muted" },
       ACTIVE.includes(run.status) ? "A model call shows here once it has answered." :
-      trace ? "No model call went through litellm for this run (a replayed call answers from the cassette)." : "Not kept: model calls are kept in memory, and the server restarted since this run.")),
+      trace ? "No model call answered for this run." : "Not kept: model calls are kept in memory, and the server restarted since this run.")),
     h("h2", {}, "Messages written"), h("div", { class: "chat", id: "run-messages" }, view.messages.map((m) => messageCard(m, run.thread_id))),
     folded("run object (JSON)", h("pre", {}, pretty(run))),
   ];
