@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -58,7 +59,9 @@ class Page:
         self.wait(lambda d: d.find_element(By.ID, "main").get_attribute("data-loaded") == "true")
 
     def wait(self, condition, timeout: float = 20):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(condition)
+        # The page re-renders as a run moves: an element found a moment ago may be gone; look again.
+        ignored = (NoSuchElementException, StaleElementReferenceException)
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05, ignored_exceptions=ignored).until(condition)
 
     def find(self, css: str, timeout: float = 20) -> WebElement:
         return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css), timeout)
