@@ -72,6 +72,7 @@ def test_file_search_run_shows_scores_and_a_citation_to_its_file(client, script,
     page.open(f"vector_stores/{store.id}")
     row = page.text_of("#vs-files tr.vs-file", "spline.pdf")
     assert int(row.find_element("css selector", ".chunks").text) >= 1
+    assert "null" not in page.find("#main").text.split()
     page.find("#search-query").send_keys("cubic spline kernels")
     page.find("#search-form button").click()
     first = page.text_of("#search-results .search-result", "spline.pdf")

@@ -120,7 +120,7 @@ export async function vectorStoreView(main, storeId) {
     kv("vs-facts", "files", JSON.stringify(store.file_counts), "usage bytes", store.usage_bytes,
       "created", when(store.created_at), "expires", when(store.expires_at)),
     h("h2", {}, "Files"), h("table", { id: "vs-files" }, h("thead", {}, h("tr", {}, ["file", "name", "status", "chunks", "tokens", "bytes", "error"].map((t) => h("th", {}, t)))), rows),
-    view.more_files ? h("p", { class: "muted" }, "First 100 files shown.") : null,
+    h("p", { class: "muted" }, view.more_files ? "The first 100 files." : ""),
     h("h2", {}, "Search"), form, results);
 }
 
