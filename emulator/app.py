@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Lifespan
 
-from emulator import api
+from emulator import api, inspector
 from emulator.api.wire import Edge
 from emulator.app_state import AppState
 from emulator.assembly import restart_runtime, start_runtime, stop_runtime
@@ -38,12 +38,13 @@ class EmulatorApp(Starlette):
     """
 
     def __init__(self, settings: Settings, lifespan: Lifespan[Starlette]) -> None:
-        super().__init__(routes=api.routes(), lifespan=lifespan)
+        # The inspector's first: it lives under `/_emulator/inspector`, and the API mounts `/_emulator`.
+        super().__init__(routes=[*inspector.routes(), *api.routes()], lifespan=lifespan)
         self.settings = settings
 
     def build_middleware_stack(self) -> ASGIApp:
         return Edge(self.router, api_key=self.settings.api_key, max_json_bytes=self.settings.max_request_bytes,
-                    max_upload_bytes=self.settings.max_upload_bytes)
+                    max_upload_bytes=self.settings.max_upload_bytes, public_paths=inspector.PUBLIC_PATHS)
 
 
 def create_app(settings: Settings | None = None, tools: ToolRegistry | None = None) -> Starlette:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 
 from emulator.engine import RunEngine
+from emulator.recording.tape import Tape
 from emulator.responses import ResponseEngine
 from emulator.runtime import Runtime
 from emulator.services import Services
@@ -31,6 +32,8 @@ class Server:
     registry: ToolRegistry
     """The hosted tools, wrapped for recording and replay."""
     responses: ResponseEngine
+    tape: Tape | None = None
+    """The cassette being recorded or replayed, if any (the inspector shows it and the replay misses)."""
 
 
 @dataclass

@@ -36,6 +36,7 @@ from emulator.store.schema import metadata
 from emulator.tools import ToolRegistry, build_tools
 from emulator.tools.code_interpreter import ContainerHooks
 from emulator.tools.file_search import FileSearch
+from emulator.traces import RunTraces
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,11 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
 
     `tools`, when given, replaces the hosted tools `build_tools` makes (tests pass stand-ins)."""
     tape = Tape.from_settings(settings)
+    traces = RunTraces()  # what the inspector shows of each run: its events and the calls made through litellm
     # Small-model aids outermost: a cassette records the calls as the model got them.
-    models = AidedModels(wrap_model_client(ModelClient.from_settings(settings), tape), settings.model_map)
-    runtime = Runtime.from_settings(settings, models, EventHub())
+    client = ModelClient.from_settings(settings, observer=traces.model_call)
+    models = AidedModels(wrap_model_client(client, tape), settings.model_map)
+    runtime = Runtime.from_settings(settings, models, EventHub(tap=traces.on_event), traces)
     file_search = FileSearch(settings, runtime.stores, runtime.clock)
     # Made before the engine: the hosted tools get a part of them (code_interpreter makes its files with
     # the server's one file service, so a file it makes is deleted like any other).
@@ -69,7 +72,7 @@ async def start_runtime(app: Starlette, settings: Settings, tools: ToolRegistry 
         log.warning("marked %d response(s) interrupted by the last shutdown as failed", failed)
     services = Services.build(runtime, engine, file_search, files, vector_stores, responses, containers)
     services.start()
-    AppState.of(app).server = Server(runtime, engine, services, registry, responses)
+    AppState.of(app).server = Server(runtime, engine, services, registry, responses, tape)
     return runtime
 
 

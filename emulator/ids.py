@@ -30,6 +30,11 @@ def id_scope(scope: str) -> Iterator[None]:
         _scope.reset(token)
 
 
+def current_scope() -> str:
+    """The scope `id_scope` set for this task ("" outside one): the run being executed."""
+    return _scope.get()
+
+
 class IdFactory:
     """Makes ids like OpenAI's: a prefix and 24 letters and digits.
 

@@ -8,13 +8,14 @@ record and replay, the hosted tools) is built by the assembly
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from emulator.ids import Clock, IdFactory
 from emulator.llm import ChatModel
 from emulator.settings import Settings
 from emulator.signals import EventHub
 from emulator.store import BlobStore, Database, Stores
+from emulator.traces import RunTraces
 
 
 @dataclass
@@ -26,14 +27,17 @@ class Runtime:
     hub: EventHub
     models: ChatModel
     """The model client, wrapped for record or replay when the settings ask for it."""
+    traces: RunTraces = field(default_factory=RunTraces)
+    """Each run's events in time and its model calls, for the inspector (fed by the hub and the model client)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, models: ChatModel, hub: EventHub) -> Runtime:
-        """Open the data dir's stores; `models` and `hub` are made by the assembly."""
+    def from_settings(cls, settings: Settings, models: ChatModel, hub: EventHub,
+                      traces: RunTraces | None = None) -> Runtime:
+        """Open the data dir's stores; `models`, `hub` and `traces` are made by the assembly."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         stores = Stores(Database(settings.sqlalchemy_url), BlobStore(settings.files_dir))
         ids, clock = _ids_and_clock(settings, stores)
-        return cls(settings, stores, ids, clock, hub, models)
+        return cls(settings, stores, ids, clock, hub, models, traces or RunTraces())
 
 
 def _ids_and_clock(settings: Settings, stores: Stores) -> tuple[IdFactory, Clock]:

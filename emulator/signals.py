@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -49,9 +50,11 @@ class Event:
 class EventHub:
     """Per-object fan-out of events to stream subscribers, and change notification for pollers."""
 
-    def __init__(self) -> None:
+    def __init__(self, tap: Callable[[str, Event], None] | None = None) -> None:
         self._subscribers: dict[str, list[asyncio.Queue[Event]]] = defaultdict(list)
         self._changes = ChangeSignals()
+        self._tap = tap
+        """Sees every event published (the inspector's run traces, `emulator.traces`)."""
 
     def subscribe(self, key: str) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -66,6 +69,8 @@ class EventHub:
             self._subscribers.pop(key, None)
 
     def publish(self, key: str, event: Event) -> None:
+        if self._tap is not None:
+            self._tap(key, event)
         for queue in self._subscribers.get(key, ()):
             queue.put_nowait(event)
         if event.changes_status:

@@ -16,7 +16,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 extras=""
-[ "${1:-}" = "test" ] && extras="[test,local-llm]"
+if [ "${1:-}" = "test" ]; then
+    extras="[test,local-llm]"
+    # The inspector's tests drive headless Chromium (Debian's chromium and chromium-driver, installed as root).
+    bash scripts/ensure_browser.sh
+fi
 # A stamp skips the (slow) resolver when nothing the install depends on has changed.
 stamp=".venv/.installed${extras}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then

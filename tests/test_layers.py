@@ -15,7 +15,7 @@ ROOT = Path(emulator.__file__).parent
 
 # Lowest first. Entries are modules or packages (a package covers everything under it).
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "ids", "objects", "tokens", "run_status", "signals", "settings", "sandbox_seed"),
+    ("errors", "ids", "objects", "tokens", "run_status", "signals", "traces", "settings", "sandbox_seed"),
     ("store",),
     ("llm",),                   # the model seam: every model call, through litellm
     ("tools",),                 # the hosted tools: code_interpreter, file_search
@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("services",),              # what the routes call
     ("app_state",),             # the one typed object on app.state
     ("auth", "api"),            # HTTP
+    ("inspector",),             # the inspector in the browser: its page and JSON, over the services
     ("assembly", "app", "serving", "testing", "pytest_plugin", "cli", "cli_local_llm", "cli_sandbox",
      "cli_scorecard", "scorecard", "local_models", "__main__", "__init__"),
 ]

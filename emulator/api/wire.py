@@ -1,6 +1,7 @@
 """The server's edge: one pure-ASGI layer in front of the routes.
 
-In order, it refuses a body declared larger than the limit, checks the API key, counts a chunked
+In order, it refuses a body declared larger than the limit, checks the API key (except on the few
+public paths it is given: the inspector's page and files), counts a chunked
 body's bytes against the limit as they are read, sends requests marked `OpenAI-Beta: assistants=v1`
 through the v1 dialect (`emulator.api.assistants_v1`), and answers what escapes the routes: routing's
 404 and 405, and any unexpected error, as OpenAI's JSON on a connection that stays usable.
@@ -66,8 +67,10 @@ class Edge:
     """
 
     def __init__(self, app: ASGIApp, *, max_json_bytes: int, max_upload_bytes: int,
-                 api_key: str | None = None) -> None:
+                 api_key: str | None = None, public_paths: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.public_paths = frozenset(public_paths)
+        """Paths served without the API key (the inspector's page and its files: they hold no data)."""
         self.v1_app = V1Dialect(app)
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
@@ -84,7 +87,8 @@ class Edge:
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             return await error_handlers.send_error(send, _too_large(limit, upload))
-        if self.api_key and (refusal := auth.refusal(headers, self.api_key)) is not None:
+        if self.api_key and scope["path"] not in self.public_paths \
+                and (refusal := auth.refusal(headers, self.api_key)) is not None:
             return await error_handlers.send_error(send, refusal)
         if not declared.isdigit() and (declared or b"transfer-encoding" in headers):
             # A body of unknown length. (With a Content-Length the server reads no more than it says;

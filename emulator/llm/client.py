@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +18,8 @@ from emulator.llm.types import ChatRequest, Finish, ModelError, TextDelta, ToolC
 from emulator.settings import Settings
 
 StreamItem = TextDelta | ToolCallDelta | Finish
+CallObserver = Callable[[dict[str, Any]], None]
+"""Told of each call made through litellm: the keyword arguments and what came back (see `_call_record`)."""
 
 
 class ChatModel(Protocol):
@@ -28,15 +31,22 @@ class ChatModel(Protocol):
 
 
 class ModelClient:
-    def __init__(self, router: ModelRouter, timeout_s: float, scripts_dir: Path) -> None:
+    def __init__(self, router: ModelRouter, timeout_s: float, scripts_dir: Path,
+                 observer: CallObserver | None = None) -> None:
         self._router = router
         self._timeout_s = timeout_s
         self._scripts_dir = scripts_dir
+        self._observer = observer
         self._set_up: asyncio.Task[None] | None = None
 
+    @property
+    def observer(self) -> CallObserver | None:
+        """Who is told of each model call (the inspector's run traces), if anyone."""
+        return self._observer
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> ModelClient:
-        return cls(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir)
+    def from_settings(cls, settings: Settings, observer: CallObserver | None = None) -> ModelClient:
+        return cls(ModelRouter(settings.model_map), settings.model_timeout_s, settings.scripts_dir, observer)
 
     async def _ready(self) -> None:
         """Import litellm and register the scripted provider (once per process), off the event loop.
@@ -104,10 +114,27 @@ class ModelClient:
                 yield item
 
     async def _stream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        if self._observer is None:
+            async for item in self._litellm_stream(request, self._kwargs(request)):
+                yield item
+            return
+        kwargs, items, error = self._kwargs(request), [], None
+        started = time.time()
+        try:
+            async for item in self._litellm_stream(request, kwargs):
+                items.append(item)
+                yield item
+        except ModelError as exc:
+            error = exc
+            raise
+        finally:
+            self._observer(call_record(kwargs, items, error, started))
+
+    async def _litellm_stream(self, request: ChatRequest, kwargs: dict[str, Any]) -> AsyncIterator[StreamItem]:
         await self._ready()
         lib = litellm()
         try:
-            response = await lib.acompletion(**self._kwargs(request))
+            response = await lib.acompletion(**kwargs)
             finish_reason, usage, completion_text = "stop", None, []
             async for chunk in response:
                 if getattr(chunk, "usage", None):
@@ -135,6 +162,28 @@ class ModelClient:
         else:  # some providers report no usage when streaming: estimate it
             prompt = sum(tokens.count(str(m.get("content") or "")) for m in request.messages)
             yield Finish(finish_reason, prompt, tokens.count("".join(completion_text)))
+
+
+def call_record(kwargs: dict[str, Any], items: list[StreamItem], error: ModelError | None,
+                 started: float) -> dict[str, Any]:
+    """One call as the inspector shows it: the request as litellm got it, the response put back together."""
+    text = "".join(i.text for i in items if isinstance(i, TextDelta))
+    calls: dict[int, dict[str, Any]] = {}
+    for item in items:
+        if isinstance(item, ToolCallDelta):
+            call = calls.setdefault(item.index, {"id": None, "name": "", "arguments": ""})
+            call["id"] = call["id"] or item.id
+            call["name"] += item.name or ""
+            call["arguments"] += item.arguments
+    finish = next((i for i in items if isinstance(i, Finish)), None)
+    response: dict[str, Any] = {"text": text, "tool_calls": [calls[k] for k in sorted(calls)]}
+    if finish is not None:
+        response["finish_reason"] = finish.reason
+        response["usage"] = {"prompt_tokens": finish.prompt_tokens, "completion_tokens": finish.completion_tokens,
+                             "total_tokens": finish.prompt_tokens + finish.completion_tokens}
+    return {"started_at_ms": int(started * 1000), "duration_ms": round((time.time() - started) * 1000, 1),
+            "request": kwargs, "response": response,
+            "error": None if error is None else {"code": error.code, "message": error.message}}
 
 
 def _model_error(exc: Exception) -> ModelError:

@@ -8,15 +8,18 @@ a request with no recording fails the run with a message naming the cassette and
 showing the diff from the nearest recorded request.
 
 Calls routed to the scripted model pass straight through in both modes: they are
-local and deterministic already, and tests may mix them with a cassette.
+local and deterministic already, and tests may mix them with a cassette. A replayed call is told to the
+model client's observer (the inspector's run traces) as the request it matched, marked `replayed_from`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
-from emulator.llm.client import ChatModel, ModelClient, StreamItem
+from emulator.llm.client import ChatModel, ModelClient, StreamItem, call_record
 from emulator.llm.types import ChatRequest, ModelError
+from emulator.recording.cassette import canonical_request
 from emulator.recording.tape import Tape
 
 
@@ -65,11 +68,23 @@ class ReplayModelClient:
             async for item in self._inner.stream(request):
                 yield item
             return
-        response = self._tape.replay_call(request)
-        for item in response.stream():
-            yield item
-        if response.error is not None:
-            raise ModelError(response.error.code, response.error.message)
+        items: list[StreamItem] = []
+        error: ModelError | None = None
+        started = time.time()
+        try:
+            response = self._tape.replay_call(request)
+            for item in response.stream():
+                items.append(item)
+                yield item
+            if response.error is not None:
+                raise ModelError(response.error.code, response.error.message)
+        except ModelError as exc:
+            error = exc
+            raise
+        finally:
+            if (observer := self._inner.observer) is not None:  # the inspector shows what was replayed
+                sent = {**canonical_request(request), "replayed_from": str(self._tape.path)}
+                observer(call_record(sent, items, error, started))
 
 
 def wrap_model_client(client: ModelClient, tape: Tape | None) -> ChatModel:

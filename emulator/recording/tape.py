@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Literal
 
+from emulator.ids import current_scope
 from emulator.llm.client import StreamItem
 from emulator.llm.types import ChatRequest, ModelError
 from emulator.recording.cassette import (
@@ -30,6 +32,7 @@ from emulator.settings import Settings
 
 log = logging.getLogger(__name__)
 
+MAX_KEPT_MISSES = 200
 MISS_LOG_NAME = "replay-misses.jsonl"
 """In the data dir: one JSON line per replay miss, for the pytest plugin to report."""
 
@@ -54,6 +57,9 @@ class Tape:
         self.tool_outputs = tool_outputs
         self._miss_log = miss_log
         self._used: dict[str, int] = defaultdict(int)
+        self.misses: list[dict] = []
+        """This session's replay misses (the last `MAX_KEPT_MISSES`), for the inspector: each with its
+        message, and for a model request with no recording, the request, the nearest recording and the diff."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Tape | None":
@@ -91,7 +97,9 @@ class Tape:
         key = key_of(canonical)
         matches = [i for i in self.cassette.interactions if i.key == key]
         if not matches:
-            raise self.miss(self._no_recording_message(canonical, key))
+            message, nearest = self._no_recording_message(canonical, key)
+            raise self.miss(message, key=key, request=canonical, nearest_index=nearest[0] if nearest else None,
+                            diff=nearest[1] if nearest else None)
         n = self._next_use(key, len(matches), "model request")
         return matches[n].response
 
@@ -113,17 +121,20 @@ class Tape:
         self._used[key] += 1
         return n
 
-    def _no_recording_message(self, canonical: dict, key: str) -> str:
+    def _no_recording_message(self, canonical: dict, key: str) -> tuple[str, tuple[int, str] | None]:
         head = f"Replay: cassette {self.path} has no recording of this model request (key {key})."
         nearest = nearest_diff(self.cassette.interactions, canonical)
         if nearest is None:
-            return f"{head} The cassette holds no model calls."
+            return f"{head} The cassette holds no model calls.", None
         index, diff = nearest
-        return f"{head} Nearest recorded request (#{index + 1}) differs:\n{diff}"
+        return f"{head} Nearest recorded request (#{index + 1}) differs:\n{diff}", nearest
 
-    def miss(self, message: str) -> ReplayMiss:
+    def miss(self, message: str, **details) -> ReplayMiss:
         """Log a replay miss where the operator and the pytest plugin will see it; return the error."""
         log.warning("%s", message)
+        self.misses.append({"at_ms": int(time.time() * 1000), "run_id": current_scope() or None, "message": message,
+                            **details})
+        del self.misses[:-MAX_KEPT_MISSES]
         if self._miss_log is not None:
             self._miss_log.parent.mkdir(parents=True, exist_ok=True)
             with self._miss_log.open("a", encoding="utf-8") as fh:

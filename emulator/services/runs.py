@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -160,6 +161,20 @@ class RunService:
                          for d in page.documents]
             page = Page(page.ids, documents, page.has_more)
         return page
+
+    def search_call(self, call_id: str) -> dict[str, Any] | None:
+        """What a file_search call of a run did: the model's queries and every result (file, score, chunk
+        text, page and the source marker the model was shown). None for an unknown call."""
+        record = self._file_search.index.records.call(call_id)
+        if record is None:
+            return None
+        try:
+            arguments = json.loads(record.get("arguments") or "{}")
+        except ValueError:
+            arguments = {}
+        queries = arguments.get("queries") if isinstance(arguments, dict) else None
+        return {"queries": queries if isinstance(queries, list) else [], "arguments": record.get("arguments"),
+                "results": record.get("results") or []}
 
     def _with_search_content(self, step: RunStep) -> RunStep:
         """The step with the text of its file_search results (kept aside, given only when asked for)."""

@@ -142,6 +142,13 @@ class VectorStoreFileService:
         """The ids of the store's files, in the order they were added."""
         return [f.id for f in sorted(self._files.find(vector_store_id=vector_store_id), key=lambda f: f.created_at)]
 
+    def chunk_counts(self, vector_store_id: str) -> dict[str, dict[str, int]]:
+        """Per file of the store: how many chunks and tokens it was indexed as (the inspector shows them)."""
+        chunks = self._index.chunk_counts(vector_store_id)
+        tokens = self._index.token_counts(vector_store_id)
+        return {file_id: {"chunks": chunks.get(file_id, 0), "tokens": tokens.get(file_id, 0)}
+                for file_id in chunks.keys() | tokens.keys()}
+
     def holds(self, vector_store_id: str, file_id: str) -> bool:
         return self._files.get_in(vector_store_id, file_id) is not None
 

@@ -235,3 +235,6 @@ class FileSearchIndex:
 
     def token_counts(self, vector_store_id: str) -> dict[str, int]:
         return self.records.token_counts(vector_store_id)
+
+    def chunk_counts(self, vector_store_id: str) -> dict[str, int]:
+        return self.records.chunk_counts(vector_store_id)

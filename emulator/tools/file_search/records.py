@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Index, Integer, String, Table, Text, delete, func, insert, select
 
 from emulator.store.database import Database
 from emulator.store.schema import metadata  # the emulator's tables: a data reset clears these too
@@ -121,6 +121,13 @@ class Records:
         query = select(documents.c.file_id, documents.c.tokens).where(documents.c.vector_store_id == vector_store_id)
         with self._db.connect() as conn:
             return {row.file_id: row.tokens for row in conn.execute(query)}
+
+    def chunk_counts(self, vector_store_id: str) -> dict[str, int]:
+        """How many chunks each file of a store was cut into."""
+        query = select(chunks.c.file_id, func.count()).where(chunks.c.vector_store_id == vector_store_id).group_by(
+            chunks.c.file_id)
+        with self._db.connect() as conn:
+            return {file_id: count for file_id, count in conn.execute(query)}
 
     def chunk_terms(self, vector_store_id: str) -> list[tuple[str, list[str]]]:
         """(chunk key, index terms) of every chunk of a store: what its keyword index is built from."""
