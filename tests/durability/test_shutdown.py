@@ -87,3 +87,25 @@ def test_sigterm_during_code_execution_is_prompt_and_removes_the_sandbox(make_se
     srv.start()
     run = srv.client().beta.threads.runs.retrieve(thread_id=thread.id, run_id=run.id)
     assert run.status == "failed" and run.last_error.code == "server_error"
+
+
+def test_sigterm_ends_responses_as_a_restart_would(make_server, script):
+    srv = make_server()
+    client = srv.client()
+    slow = script({"text": " ".join(f"word{i}" for i in range(2000)), "delay_ms": 25})
+    background = client.responses.create(model=slow, input="go", background=True)
+    stream = client.responses.create(model=slow, input="go", stream=True)
+    seen = []
+    for event in stream:
+        seen.append(event.type)
+        if seen.count("response.output_text.delta") == 3:
+            break
+    took = terminate_timed(srv)
+    assert took < PROMPT_S, f"shutdown took {took:.1f} s"
+    rest = [event for event in stream]
+    assert rest[-1].type == "response.failed" and "server stopped" in rest[-1].response.error.message
+    srv.start()
+    client = srv.client()
+    for response_id in (background.id, rest[-1].response.id):
+        response = client.responses.retrieve(response_id)
+        assert response.status == "failed" and response.error.code == "server_error"
