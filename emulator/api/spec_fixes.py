@@ -35,9 +35,50 @@ def apply(document: dict[str, Any]) -> dict[str, Any]:
     # An input item without `type` and with a list `content` is both an EasyInputMessage and an InputMessage;
     # `oneOf` rejects what matches two branches, OpenAI takes it as a message.
     schemas["InputItem"]["anyOf"] = schemas["InputItem"].pop("oneOf")
+    for union in ("InputItem", "Tool"):
+        _dispatch_by_type(schemas, union)
     # An `input_image` part without `detail`: OpenAI takes it (`auto`); the spec lists `detail` as required.
     schemas["InputImageContent"]["required"] = ["type"]
     return document
+
+
+def _dispatch_by_type(schemas: dict[str, Any], name: str) -> None:
+    """Check a member of a large tagged union against the members its `type` names only.
+
+    Not a correction: a speed-up with the same verdicts. A validator tries every branch of a `oneOf`
+    (an input item against some 35 item schemas: milliseconds per item), while the spec's own
+    `discriminator` says the `type` picks the branch. The union becomes a chain of `if type == T then
+    <T's members>`; a value whose `type` is missing or unknown still meets the whole union (and its
+    errors)."""
+    union = schemas[name]
+    key = "oneOf" if "oneOf" in union else "anyOf"
+    members: dict[str, list[dict[str, Any]]] = {}
+    for ref in _flat_members(schemas, union[key]):
+        target = schemas[ref["$ref"].rsplit("/", 1)[1]]
+        kind = target.get("properties", {}).get("type", {})
+        for value in kind.get("enum", [kind["const"]] if "const" in kind else []):
+            members.setdefault(value, []).append(ref)
+    chain: dict[str, Any] = {key: union[key]}
+    if "message" in members:  # a message may leave out its `type` (EasyInputMessage)
+        easy_first = sorted(members["message"], key=lambda ref: not ref["$ref"].endswith("/EasyInputMessage"))
+        chain = {"if": {"required": ["type"]}, "then": chain, "else": {"anyOf": easy_first}}
+    for value, refs in reversed(list(members.items())):
+        then = refs[0] if len(refs) == 1 else {"anyOf": refs}
+        chain = {"if": {"properties": {"type": {"const": value}}, "required": ["type"]}, "then": then, "else": chain}
+    schemas[name] = {k: v for k, v in union.items() if k != key} | chain
+
+
+def _flat_members(schemas: dict[str, Any], branches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `$ref` branches of a union, with nested unions (InputItem's `Item`) opened."""
+    flat = []
+    for branch in branches:
+        target = schemas.get(branch.get("$ref", "").rsplit("/", 1)[-1], {})
+        nested = target.get("oneOf") or target.get("anyOf")
+        if nested and all("$ref" in b for b in nested) and "properties" not in target:
+            flat += _flat_members(schemas, nested)
+        elif "$ref" in branch:
+            flat.append({"$ref": branch["$ref"]})
+    return flat
 
 
 def _move_array_required_to_items(node: Any) -> None:
