@@ -57,19 +57,7 @@ class Collection(Generic[M]):
     def _read(self, compiled: "_Compiled", params: dict[str, object]) -> list[Any]:
         """Rows of a read, run on the driver's connection: SQLAlchemy's per-execution work (connection
         wrapper, result machinery) costs several times what the query does on the read path."""
-        active = self._db.active()
-        if active is not None:  # inside a transaction: read on its connection, to see its writes
-            return list(active.exec_driver_sql(compiled.sql, compiled.parameters(params)).fetchall())
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(compiled.sql, compiled.parameters(params))
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-        finally:
-            raw.close()
+        return self._db.read(compiled.sql, compiled.parameters(params))
 
     def _columns(self, obj: M) -> dict[str, object]:
         return {name: getattr(obj, name, None) for name in self._indexed}
