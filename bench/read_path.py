@@ -1,11 +1,14 @@
 """Read path against its floor: the emulator's cheapest reads beside a bare Starlette app, one run.
 
-    .venv/bin/python bench/read_path.py [--seconds 10] [--connections 8]
+    .venv/bin/python bench/read_path.py [--seconds 5] [--rounds 3] [--connections 8]
 
-Both servers run on the same uvicorn settings; the floor returns, for each path, the very bytes the
-emulator returned for it, so the difference is what the emulator does per request (routing, middleware,
-queries, serialisation). Load comes from `wrk` (apt-get install wrk): a Python client saturates
-before either server does. Target on a 2-core machine: every ratio >= 0.5.
+Both servers run on the same uvicorn settings (uvicorn's defaults, as `assistants-emulator serve`:
+httptools and uvloop, both installed with uvicorn[standard]); the floor returns, for each path, the very
+bytes the emulator returned for it, so the difference is what the emulator does per request (routing,
+middleware, queries, serialisation). Load comes from `wrk` (apt-get install wrk): a Python client
+saturates before either server does. Each request is measured in rounds, the emulator then the floor,
+and the median round is shown: on a shared machine a burst of other work moves one measurement, not
+the result. Target on a 2-core machine: every ratio >= 0.5.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ FLOOR_APP = textwrap.dedent('''
     bodies = json.load(open(sys.argv[2]))
 
     async def serve(request):
-        status, body = bodies[request.url.path + ("?" + request.url.query if request.url.query else "")]
+        status, body = bodies.get(request.url.path + ("?" + request.url.query if request.url.query else ""),
+                                  (404, ""))  # a path not measured: the readiness probe's
         return Response(body, status_code=status, media_type="application/json")
 
     app = Starlette(routes=[Route("/{path:path}", serve)])
@@ -76,13 +80,26 @@ def seed(base: str) -> dict[str, str]:
             time.sleep(0.05)
             run = http.get(f"/threads/{other}/runs/{run['id']}").json()
     return {"messages.list": f"/v1/threads/{thread}/messages?limit=20",
+            "threads.retrieve": f"/v1/threads/{thread}",
             "messages.retrieve": f"/v1/threads/{thread}/messages/{first}",
             "404 unknown thread": "/v1/threads/thread_unknown/messages?limit=20"}
 
 
+def paired(emulator_url: str, floor_url: str, args: argparse.Namespace) -> tuple[float, float, float]:
+    """The requests/s of the emulator and of the floor, and their ratio, in the round of median ratio."""
+    rounds = []
+    for _ in range(args.rounds):
+        emulator_rps, _ = wrk(emulator_url, args.seconds, args.connections)
+        floor_rps, _ = wrk(floor_url, args.seconds, args.connections)
+        rounds.append((emulator_rps / floor_rps, emulator_rps, floor_rps))
+    ratio, emulator_rps, floor_rps = sorted(rounds)[len(rounds) // 2]
+    return emulator_rps, floor_rps, ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="paired runs per request (odd: a median round)")
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -107,20 +124,21 @@ def main() -> None:
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            print(f"wrk -c{args.connections}, {args.seconds} s each; load average {os.getloadavg()[0]:.2f} at start")
+            print(f"wrk -c{args.connections}, {args.rounds} rounds of {args.seconds} s each side, median round; "
+                  f"load average {os.getloadavg()[0]:.2f} at start")
             print(f"{'request':<20} {'body':>8} {'emulator':>12} {'floor':>12} {'ratio':>7}")
             for name, path in paths.items():
-                emulator_rps, emulator_errors = wrk(root + path, args.seconds, args.connections)
-                floor_rps, _ = wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections)
+                emulator_rps, floor_rps, ratio = paired(root + path, f"http://127.0.0.1:{port}{path}", args)
                 expected_errors = " (404s)" if bodies[path][0] == 404 else ""
                 print(f"{name:<20} {len(bodies[path][1]):>7}B {emulator_rps:>10.0f}/s {floor_rps:>10.0f}/s "
-                      f"{emulator_rps / floor_rps:>7.2f}{expected_errors}")
+                      f"{ratio:>7.2f}{expected_errors}")
             print(f"load average {os.getloadavg()[0]:.2f} at end")
         finally:
             floor.terminate()
             floor.wait()
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -43,16 +43,25 @@ async def read_json(request: Request, schema: str, *, extra_fields: tuple[str, .
     return validate_body(await read_json_body(request), schema, extra_fields=extra_fields)
 
 
+_QUERY = "emulator.query_params"  # where query_params keeps its answer in the request's scope
+
+
 def query_params(request: Request) -> dict[str, str]:
     """The query string's parameters, each name's last value (what `request.query_params.get` gives).
 
     A plain dict, and no unquoting pass when there is nothing to unquote: Starlette's QueryParams
     costs a read-path request several times as much to build and to read (a name it lacks raises and
-    catches a KeyError inside `get`)."""
-    raw = request.scope["query_string"].decode("latin-1")
-    if "%" in raw or "+" in raw:
-        return dict(parse_qsl(raw, keep_blank_values=True))
-    return {name: value for name, _, value in (pair.partition("=") for pair in raw.split("&") if pair)}
+    catches a KeyError inside `get`). Parsed once per request (a list reads it twice: its filters and
+    `ListParams`)."""
+    parsed: dict[str, str] | None = request.scope.get(_QUERY)
+    if parsed is None:
+        raw = request.scope["query_string"].decode("latin-1")
+        if "%" in raw or "+" in raw:
+            parsed = dict(parse_qsl(raw, keep_blank_values=True))
+        else:
+            parsed = {name: value for name, _, value in (pair.partition("=") for pair in raw.split("&") if pair)}
+        request.scope[_QUERY] = parsed
+    return parsed
 
 
 def include_param(request: Request) -> frozenset[str]:

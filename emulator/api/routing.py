@@ -6,8 +6,10 @@ Starlette's own `request_response` finds the same handlers through two more coro
 
 `IndexedRouter` tries, for each request, only the routes whose path has the request path's shape (its
 number of segments and its first segment) instead of every route in order: two to six regular
-expressions rather than up to forty on the read path. Routes of one shape keep their order, so which
-route answers, and when a request gets a 405 rather than a 404, is what Starlette's walk decides.
+expressions rather than up to forty on the read path. It tries first those of the request's method
+(only they can match fully), and walks all of the shape only when none does, to choose between a 405
+and a 404. Routes keep their order, so which route answers, and when a request gets a 405 rather than
+a 404, is what Starlette's walk decides.
 """
 
 from __future__ import annotations
@@ -57,28 +59,34 @@ class IndexedRouter(Router):
     def __init__(self, routes: Sequence[Route]) -> None:
         super().__init__(list(routes))
         self._by_shape: dict[tuple[int, str], list[Route]] = {}
+        self._by_shape_and_method: dict[tuple[int, str, str], list[Route]] = {}
         for route in routes:
-            if not isinstance(route, Route) or "{" in _shape(route.path)[1] or ":path}" in route.path:
-                raise ValueError(f"IndexedRouter takes routes with a literal first segment and no path "
-                                 f"convertor, not {route!r}")
+            if (not isinstance(route, Route) or "{" in _shape(route.path)[1] or ":path}" in route.path
+                    or not route.methods):
+                raise ValueError(f"IndexedRouter takes routes with a literal first segment, no path "
+                                 f"convertor and their methods named, not {route!r}")
             self._by_shape.setdefault(_shape(route.path), []).append(route)
+            for method in route.methods:  # with HEAD where GET is (Starlette adds it)
+                self._by_shape_and_method.setdefault((*_shape(route.path), method), []).append(route)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            chosen: tuple[Route, Scope] | None = None
-            for route in self._by_shape.get(_shape(get_route_path(scope)), ()):
+            shape = _shape(get_route_path(scope))
+            for route in self._by_shape_and_method.get((*shape, scope["method"]), ()):
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
-                    chosen = route, child_scope
-                    break
-                if match is Match.PARTIAL and chosen is None:
-                    chosen = route, child_scope  # the path, another method: a 405 unless a later one matches
-            if chosen is not None:
-                route, child_scope = chosen
-                scope.setdefault("router", self)
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
+                    return await self._handle(route, child_scope, scope, receive, send)
+            # None of the method's matched (a route of the method matches fully or not at all): the first
+            # route of the path under another method answers, with a 405.
+            for route in self._by_shape.get(shape, ()):
+                match, child_scope = route.matches(scope)
+                if match is Match.PARTIAL:
+                    return await self._handle(route, child_scope, scope, receive, send)
         # No route of the path's shape: Starlette's walk (a redirect for a trailing slash, or a 404).
         await super().app(scope, receive, send)
+
+    async def _handle(self, route: Route, child_scope: Scope, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)

@@ -18,7 +18,7 @@ async def list_threads(request: Request) -> Response:
 
 
 async def retrieve_thread(request: Request) -> Response:
-    return json_response(services(request).threads.get(request.path_params["thread_id"]))
+    return json_response(services(request).threads.document(request.path_params["thread_id"]))
 
 
 async def modify_thread(request: Request) -> Response:

@@ -28,10 +28,11 @@ def require_exists(collection: Collection, object_id: str, kind: str) -> None:
         raise NotFound.object(kind, object_id)
 
 
-def page_of(collection: Collection, params, **where: str) -> Page:
+def page_of(collection: Collection, params, within: tuple[Collection, str] | None = None, /, **where: str) -> Page:
+    """A page of `collection` (see `Collection.page`, and its `within`: a parent found in the same query)."""
     try:
         return collection.page(limit=params.limit, order=params.order, after=params.after, before=params.before,
-                               **where)
+                               within=within, **where)
     except CursorNotFound as exc:
         param = "after" if params.after == exc.args[0] else "before"
         raise InvalidRequest(f"No object found with id '{exc.args[0]}' to list {param}.", param=param) from None

@@ -11,6 +11,7 @@ from emulator.errors import InvalidRequest, NotFound
 from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require, require_exists
+from emulator.store.collection import ParentNotFound
 
 
 def content_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -98,13 +99,12 @@ class MessageService:
         where = {"thread_id": thread_id}
         if run_id:
             where["run_id"] = run_id
-        # One query for a page with messages in it (their thread exists); the thread is
-        # looked up only when the page is empty or a cursor is not found.
+        # One query finds the thread and the page; a cursor is looked for first, and when it is not
+        # found an unknown thread is still the 404.
         try:
-            page = page_of(self._store, params, **where)
+            return page_of(self._store, params, (self._rt.stores.threads, "thread_id"), **where)
+        except ParentNotFound:
+            raise NotFound.object("thread", thread_id) from None
         except InvalidRequest:
             require_exists(self._rt.stores.threads, thread_id, "thread")
             raise
-        if not page.ids:
-            require_exists(self._rt.stores.threads, thread_id, "thread")
-        return page

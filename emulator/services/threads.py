@@ -7,6 +7,7 @@ from typing import Any
 from openai.types.beta import Thread, ThreadDeleted
 
 from emulator.engine import RunEngine
+from emulator.errors import NotFound
 from emulator.objects import revise
 from emulator.runtime import Runtime
 from emulator.services.common import page_of, require
@@ -42,6 +43,13 @@ class ThreadService:
 
     def get(self, thread_id: str) -> Thread:
         return require(self._store, thread_id, "thread")
+
+    def document(self, thread_id: str) -> str:
+        """`get`'s answer as the stored JSON: the read path serves it without parsing it."""
+        document = self._store.document(thread_id)
+        if document is None:
+            raise NotFound.object("thread", thread_id)
+        return document
 
     def update(self, thread_id: str, body: dict[str, Any]) -> Thread:
         thread = self.get(thread_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, Integer, Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Integer, Select, Table, and_, bindparam, delete, func, insert, select, update
 
 from emulator.store.database import Database
 
@@ -35,6 +35,10 @@ class CursorNotFound(LookupError):
     """An `after`/`before` cursor names no object of the listed scope."""
 
 
+class ParentNotFound(LookupError):
+    """A page `within` a parent (e.g. a thread's messages) whose parent does not exist."""
+
+
 class Collection(Generic[M]):
     """CRUD and cursor pagination for one SDK model type kept in one table.
 
@@ -57,19 +61,7 @@ class Collection(Generic[M]):
     def _read(self, compiled: "_Compiled", params: dict[str, object]) -> list[Any]:
         """Rows of a read, run on the driver's connection: SQLAlchemy's per-execution work (connection
         wrapper, result machinery) costs several times what the query does on the read path."""
-        active = self._db.active()
-        if active is not None:  # inside a transaction: read on its connection, to see its writes
-            return list(active.exec_driver_sql(compiled.sql, compiled.parameters(params)).fetchall())
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(compiled.sql, compiled.parameters(params))
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-        finally:
-            raw.close()
+        return self._db.read(compiled.sql, compiled.parameters(params))
 
     def _columns(self, obj: M) -> dict[str, object]:
         return {name: getattr(obj, name, None) for name in self._indexed}
@@ -149,13 +141,20 @@ class Collection(Generic[M]):
         order: Literal["asc", "desc"],
         after: str | None = None,
         before: str | None = None,
+        within: tuple[Collection[Any], str] | None = None,
         **where: str,
     ) -> Page:
-        """A page in creation order (`asc`) or reverse (`desc`), after/before a cursor id."""
+        """A page in creation order (`asc`) or reverse (`desc`), after/before a cursor id.
+
+        `within` (a parent collection and the `where` column naming the parent, e.g. threads and
+        `thread_id`) finds the parent in the same query, and raises ParentNotFound when it is not
+        there: an empty page and an unknown parent are told apart without a second query.
+        """
         forward = order == "asc"
         # With only `before`, walk away from the cursor, then restore the page's order.
         reverse_walk = before is not None and after is None
-        shape = (tuple(sorted(where)), forward, after is not None, before is not None, forward != reverse_walk)
+        parent = (within[0]._table, within[1]) if within is not None else None
+        shape = (tuple(sorted(where)), forward, after is not None, before is not None, forward != reverse_walk, parent)
         params: dict[str, object] = {f"w_{name}": value for name, value in where.items()}
         params["limit"] = limit + 1
         if after is not None or before is not None:
@@ -165,6 +164,11 @@ class Collection(Generic[M]):
                 if before is not None:
                     params["before_seq"] = self._seq_of(conn, before, where)
         rows = self._read(self._page_statement(shape), params)
+        if parent is not None:
+            if not rows:
+                raise ParentNotFound(where[parent[1]])
+            if rows[0][0] is None:  # the outer join's row for a parent without children here
+                rows = []
         has_more = len(rows) > limit
         rows = rows[:limit]
         if reverse_walk:
@@ -178,17 +182,22 @@ class Collection(Generic[M]):
             compiled = self._statements[key] = _Compiled(build(), self._engine)
         return compiled
 
-    def _page_statement(self, shape: tuple[tuple[str, ...], bool, bool, bool, bool]) -> "_Compiled":
+    def _page_statement(self, shape: tuple[tuple[str, ...], bool, bool, bool, bool, tuple[Table, str] | None]
+                        ) -> "_Compiled":
         def build() -> Select[Any]:
-            names, forward, after, before, ascending = shape
+            names, forward, after, before, ascending, parent = shape
             t = self._table
-            statement = select(t.c.id, t.c.data).where(*(t.c[name] == bindparam(f"w_{name}") for name in names))
+            conditions = [t.c[name] == bindparam(f"w_{name}") for name in names]
             if after:
-                statement = statement.where(t.c.seq > bindparam("after_seq") if forward
-                                            else t.c.seq < bindparam("after_seq"))
+                conditions.append(t.c.seq > bindparam("after_seq") if forward else t.c.seq < bindparam("after_seq"))
             if before:
-                statement = statement.where(t.c.seq < bindparam("before_seq") if forward
-                                            else t.c.seq > bindparam("before_seq"))
+                conditions.append(t.c.seq < bindparam("before_seq") if forward else t.c.seq > bindparam("before_seq"))
+            if parent is None:
+                statement = select(t.c.id, t.c.data).where(*conditions)
+            else:  # the parent's row, joined to its children on the page (one row of nulls: none)
+                parents, column = parent
+                statement = select(t.c.id, t.c.data).select_from(parents.outerjoin(t, and_(*conditions)))\
+                    .where(parents.c.id == bindparam(f"w_{column}"))
             statement = statement.order_by(t.c.seq.asc() if ascending else t.c.seq.desc())
             return statement.limit(bindparam("limit", type_=Integer))
 
