@@ -20,11 +20,13 @@ class ItemCollection(Collection[StoredItem]):
     def page_of(self, owner_id: str, *, limit: int, order: Literal["asc", "desc"], after: str | None = None,
                 kind: str | None = None) -> Page:
         """A page of the owner's items; `after` is an item id (the wire's cursor), not a record id."""
-        where = {"owner_id": owner_id, **({"kind": kind} if kind else {})}
+        where: dict[str, str] = {"owner_id": owner_id, **({"kind": kind} if kind else {})}
         cursor = None
         if after is not None:
             found = self.find(item_id=after, **where)
             if not found:
                 raise CursorNotFound(after)
             cursor = found[0].id
-        return self.page(limit=limit, order=order, after=cursor, **where)
+        if kind:
+            return self.page(limit=limit, order=order, after=cursor, owner_id=owner_id, kind=kind)
+        return self.page(limit=limit, order=order, after=cursor, owner_id=owner_id)
