@@ -51,6 +51,17 @@ def redacted(value: Any) -> Any:
     return repr(value)
 
 
+def _facts(data: dict[str, Any]) -> dict[str, str]:
+    """What a timeline shows of an event's data: the object's id, status and type. A Responses API event
+    carries its object inside (`response`, `item`) or names it (`item_id`); its own `type` is its name."""
+    inner = data.get("response") or data.get("item")
+    if isinstance(inner, dict):
+        data = inner
+    elif isinstance(data.get("item_id"), str):
+        return {"id": data["item_id"]}
+    return {k: data[k] for k in ("id", "status", "type") if isinstance(data.get(k), str)}
+
+
 class RunTraces:
     """Per-run event timelines and model-call records, bounded, safe to feed from worker threads."""
 
@@ -71,7 +82,7 @@ class RunTraces:
 
     def on_event(self, key: str, event: Event) -> None:
         """The event hub's tap: every event published for `key`, deltas left out."""
-        if event.name.endswith(".delta"):
+        if not event.name or event.name.endswith(".delta"):
             return
         try:
             data = json.loads(event.data)
@@ -79,7 +90,7 @@ class RunTraces:
             data = {}
         entry = {"event": event.name, "at_ms": int(time.time() * 1000)}
         if isinstance(data, dict):
-            entry.update({k: data[k] for k in ("id", "status", "type") if isinstance(data.get(k), str)})
+            entry.update(_facts(data))
         with self._lock:
             trace = self._trace(key)
             if len(trace.events) >= self._max_events:

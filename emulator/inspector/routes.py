@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.requests import Request
@@ -19,10 +19,11 @@ from emulator.api.http import ListParams, json_response, query_params, server
 from emulator.api.routing import ApiRoute
 from emulator.errors import InvalidRequest, NotFound
 from emulator.inspector import views
+from emulator.signals import Event
 
 STATIC = Path(__file__).parent / "static"
 _FILES = {"app.js": "text/javascript", "core.js": "text/javascript", "views.js": "text/javascript",
-          "run.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
+          "run.js": "text/javascript", "responses.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
 PUBLIC_PATHS = ("/", "/inspector", "/inspector/", *(f"/inspector/static/{name}" for name in _FILES))
 _PING_S = 15.0
 
@@ -67,6 +68,19 @@ async def vector_store(request: Request) -> Response:
     return json_response(views.vector_store(server(request), request.path_params["vector_store_id"]))
 
 
+async def response(request: Request) -> Response:
+    return json_response(views.response(server(request), request.path_params["response_id"]))
+
+
+async def conversation(request: Request) -> Response:
+    params = ListParams.parse(request, default_limit=100, max_limit=100)
+    return json_response(views.conversation(server(request), request.path_params["conversation_id"], params))
+
+
+async def container(request: Request) -> Response:
+    return json_response(views.container(server(request), request.path_params["container_id"]))
+
+
 async def replay(request: Request) -> Response:
     query = query_params(request)
     try:
@@ -76,23 +90,22 @@ async def replay(request: Request) -> Response:
     return json_response(views.replay(server(request), max(offset, 0), min(max(limit, 1), 200)))
 
 
-async def run_events(request: Request) -> Response:
-    """The run's events as they are published (deltas included), from the hub the API streams from; a
-    comment line every few seconds keeps the connection checked. Ends once the run stops moving."""
-    p = request.path_params
-    srv = server(request)
-    hub = srv.runtime.hub
-    queue = hub.subscribe(p["run_id"])
-    try:
-        found = srv.services.runs.get(p["thread_id"], p["run_id"])  # after subscribing: no event is missed
-    except Exception:
-        hub.unsubscribe(p["run_id"], queue)
-        raise
+_RESPONSE_ACTIVE = ("queued", "in_progress")
+
+
+def _follow(request: Request, key: str, queue: asyncio.Queue[Event], status: str, active: tuple[str, ...],
+            ends: Callable[[Event], bool]) -> Response:
+    """`key`'s events as they are published (deltas included), from the hub the API streams from, after
+    an `inspector.status` event with `status`; a comment line every few seconds keeps the connection
+    checked. Ends at once if `status` is not `active`, else at the first event `ends(event)` holds for.
+    The caller subscribed `queue` to `key` before reading `status` (so no event is missed); it is
+    unsubscribed when the stream ends."""
+    hub = server(request).runtime.hub
 
     async def events() -> AsyncIterator[bytes]:
         try:
-            yield f"event: inspector.status\ndata: {found.status}\n\n".encode()
-            if found.status not in run_status.ACTIVE:
+            yield f"event: inspector.status\ndata: {status}\n\n".encode()
+            if status not in active:
                 return
             while True:
                 try:
@@ -100,15 +113,46 @@ async def run_events(request: Request) -> Response:
                 except TimeoutError:
                     yield b": ping\n\n"
                     continue
-                yield event.encode()
-                if event.name.startswith("thread.run.") and not event.name.startswith("thread.run.step") \
-                        and event.name.rpartition(".")[2] not in run_status.ACTIVE:
+                if event.name:
+                    yield event.encode()
+                if ends(event):
                     return
         finally:
-            hub.unsubscribe(p["run_id"], queue)
+            hub.unsubscribe(key, queue)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _run_ended(event: Event) -> bool:
+    return event.name.startswith("thread.run.") and not event.name.startswith("thread.run.step") \
+        and event.name.rpartition(".")[2] not in run_status.ACTIVE
+
+
+async def run_events(request: Request) -> Response:
+    """The run's events, live, until it stops moving."""
+    p = request.path_params
+    srv = server(request)
+    queue = srv.runtime.hub.subscribe(p["run_id"])  # before reading the status: no event is missed
+    try:
+        found = srv.services.runs.get(p["thread_id"], p["run_id"])
+    except Exception:
+        srv.runtime.hub.unsubscribe(p["run_id"], queue)
+        raise
+    return _follow(request, p["run_id"], queue, found.status, run_status.ACTIVE, _run_ended)
+
+
+async def response_events(request: Request) -> Response:
+    """The response's `response.*` events, live, until it ends (a terminal status, or its stream closed)."""
+    response_id = request.path_params["response_id"]
+    srv = server(request)
+    queue = srv.runtime.hub.subscribe(response_id)
+    try:
+        found = srv.services.responses.get(response_id, frozenset())
+    except Exception:
+        srv.runtime.hub.unsubscribe(response_id, queue)
+        raise
+    return _follow(request, response_id, queue, found["status"], _RESPONSE_ACTIVE, lambda e: e.ends_stream)
 
 
 _api = [
@@ -118,6 +162,10 @@ _api = [
     ApiRoute("/threads/{thread_id}/runs/{run_id}", run, methods=["GET"]),
     ApiRoute("/threads/{thread_id}/runs/{run_id}/events", run_events, methods=["GET"]),
     ApiRoute("/vector_stores/{vector_store_id}", vector_store, methods=["GET"]),
+    ApiRoute("/responses/{response_id}", response, methods=["GET"]),
+    ApiRoute("/responses/{response_id}/events", response_events, methods=["GET"]),
+    ApiRoute("/conversations/{conversation_id}", conversation, methods=["GET"]),
+    ApiRoute("/containers/{container_id}", container, methods=["GET"]),
     ApiRoute("/replay", replay, methods=["GET"]),
 ]
 

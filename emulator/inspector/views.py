@@ -14,10 +14,12 @@ from emulator.app_state import Server
 from emulator.services.runs import SEARCH_CONTENT
 from emulator.store import Page
 
-LISTS = ("assistants", "threads", "files", "vector_stores")
-"""The lists the inspector shows; the Responses API's (responses, conversations) and containers join here."""
-PLANNED = ("responses", "conversations", "containers")
-"""Sections the page names but cannot show yet: nothing serves them in this emulator."""
+LISTS = ("assistants", "threads", "files", "vector_stores", "responses", "conversations", "containers")
+"""The lists the inspector shows."""
+PLANNED: tuple[str, ...] = ()
+"""Sections the page names but cannot show yet."""
+WHOLE = frozenset({"file_search_call.results", "code_interpreter_call.outputs", "message.input_image.image_url"})
+"""A response's items are shown whole: search results, code outputs, input image URLs."""
 
 
 def _page(page: Page) -> dict[str, Any]:
@@ -46,7 +48,9 @@ def overview(server: Server) -> dict[str, Any]:
 def list_page(server: Server, kind: str, params: ListParams) -> dict[str, Any]:
     services = server.services
     pagers = {"assistants": services.assistants.page, "threads": services.threads.page,
-              "files": services.files.page, "vector_stores": services.vector_stores.page}
+              "files": services.files.page, "vector_stores": services.vector_stores.page,
+              "responses": services.responses.page, "conversations": services.conversations.page,
+              "containers": services.containers.page}
     return {"object": "list", "kind": kind, **_page(pagers[kind](params))}
 
 
@@ -78,6 +82,35 @@ def run(server: Server, thread_id: str, run_id: str) -> dict[str, Any]:
     return {"object": "inspector.run", "run": found.model_dump(mode="json", exclude_unset=True),
             "steps": steps["data"], "more_steps": steps["has_more"], "messages": messages,
             "trace": server.runtime.traces.of(run_id), "file_searches": searches, "replay_misses": misses}
+
+
+def response(server: Server, response_id: str) -> dict[str, Any]:
+    """A response with its items whole: input items (up to 500), output, and its traced events and model calls."""
+    services = server.services
+    found = services.responses.get(response_id, WHOLE)
+    items = _page(services.responses.input_items(response_id, limit=500, order="asc", after=None, include=WHOLE))
+    tape = server.tape
+    misses = [m for m in tape.misses if m.get("run_id") == response_id] if tape is not None else []
+    return {"object": "inspector.response", "response": found, "input": items["data"], "more_input": items["has_more"],
+            "trace": server.runtime.traces.of(response_id), "replay_misses": misses}
+
+
+def conversation(server: Server, conversation_id: str, params: ListParams) -> dict[str, Any]:
+    """The conversation and a page of its items (oldest first unless `order` says otherwise), shown whole."""
+    services = server.services.conversations
+    found = services.get(conversation_id)
+    items = _page(services.page_items(conversation_id, limit=params.limit, order=params.order, after=params.after,
+                                      include=WHOLE))
+    return {"object": "inspector.conversation", "conversation": found.model_dump(mode="json"), "items": items}
+
+
+def container(server: Server, container_id: str) -> dict[str, Any]:
+    """A container (its status current: expired if overdue) and all its files, oldest first."""
+    services = server.services.containers
+    found = services.retrieve(container_id)
+    files = [f.model_dump(mode="json") for f in services.files(container_id)]
+    return {"object": "inspector.container", "container": found.model_dump(mode="json", exclude_unset=True),
+            "files": files}
 
 
 def vector_store(server: Server, vector_store_id: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from emulator.objects import StoredItem, revise
 from emulator.responses.items import input_items
 from emulator.responses.view import shown_item
 from emulator.runtime import Runtime
+from emulator.services.common import page_of
 from emulator.store import Page
 from emulator.store.collection import CursorNotFound
 
@@ -44,6 +45,10 @@ class ConversationService:
         if found is None:
             raise NotFound(f"Conversation with id '{conversation_id}' not found.", param="conversation_id")
         return found
+
+    def page(self, params) -> Page:
+        """Conversations a page at a time (no list endpoint serves this: the inspector reads it)."""
+        return page_of(self._store, params)
 
     def update(self, conversation_id: str, body: dict[str, Any]) -> Conversation:
         conversation = self.get(conversation_id)

@@ -19,6 +19,7 @@ from emulator.responses.projection import FaceContext
 from emulator.responses.request import agent_request
 from emulator.responses.view import shown_item, shown_response
 from emulator.runtime import Runtime
+from emulator.services.common import page_of
 from emulator.services.conversations import Context, ConversationService
 from emulator.services.response_tools import ResponseTools
 from emulator.signals import Event
@@ -132,6 +133,10 @@ class ResponseService:
         if found is None:
             raise NotFound(f"Response with id '{response_id}' not found.", param="response_id")
         return shown_response(found, include)
+
+    def page(self, params) -> Page:
+        """Stored responses a page at a time (no list endpoint serves this: the inspector reads it)."""
+        return page_of(self._rt.stores.responses, params)
 
     def delete(self, response_id: str) -> dict[str, Any]:
         self.get(response_id, frozenset())

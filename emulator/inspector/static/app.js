@@ -1,6 +1,7 @@
 // The inspector's router: the page for each #/ address; a refused key shows the login instead.
 import { $, Refused, apiKey, getJSON, h, kv, setKey } from "./core.js";
 import { runView } from "./run.js";
+import { containerView, conversationView, responseView } from "./responses.js";
 import { listView, loginView, replayView, threadView, vectorStoreView } from "./views.js";
 
 let current = null;
@@ -11,7 +12,7 @@ async function overview(main) {
   main.replaceChildren(h("h1", {}, "Inspector"), kv("overview", "data dir", info.data_dir, "record/replay", recording, "deterministic", String(info.deterministic)),
   h("p", {}, ...info.lists.map((kind) => [h("a", { href: `#/list/${kind}` }, kind.replace("_", " ")), " · "]),
     h("a", { href: "#/replay" }, "record/replay")),
-  h("p", { class: "muted" }, `Coming with the Responses API: ${info.planned.join(", ")}.`));
+  info.planned.length ? h("p", { class: "muted" }, `Coming: ${info.planned.join(", ")}.`) : null);
 }
 
 async function route() {
@@ -25,6 +26,9 @@ async function route() {
     if (parts[0] === "list") await listView(main, parts[1]);
     else if (parts[0] === "threads" && parts[2] === "runs") await runView(main, parts[1], parts[3], signal);
     else if (parts[0] === "threads") await threadView(main, parts[1]);
+    else if (parts[0] === "responses") await responseView(main, parts[1], signal);
+    else if (parts[0] === "conversations") await conversationView(main, parts[1]);
+    else if (parts[0] === "containers") await containerView(main, parts[1]);
     else if (parts[0] === "vector_stores") await vectorStoreView(main, parts[1]);
     else if (parts[0] === "replay") await replayView(main);
     else await overview(main);

@@ -104,12 +104,48 @@ export function fileImage(fileId, cls = "") {
   return img;
 }
 
+// Any other API path's bytes (a container's file, a code_interpreter image): fetched with the key.
+async function urlBlob(url) {
+  const response = await fetch(url, { headers: authHeaders() });
+  if (!response.ok) {
+    let message = response.statusText;
+    try { message = (await response.json()).error.message; } catch (_e) { /* not JSON */ }
+    throw new Error(`${url}: ${response.status} ${message}`);
+  }
+  return response.blob();
+}
+
+export async function downloadUrl(url, name) {
+  const blob = await urlBlob(url);
+  const href = URL.createObjectURL(blob);
+  const a = h("a", { href, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10000);
+  toast(`Downloaded ${name} (${blob.size} bytes)`);
+}
+
+export const containerFileUrl = (containerId, fileId) => `/v1/containers/${containerId}/files/${fileId}/content`;
+
+export function containerFileLink(containerId, fileId, text) {
+  const url = containerFileUrl(containerId, fileId);
+  return h("a", { class: "file-link container-file", href: url, "data-url": url, "data-name": text || fileId }, text || fileId);
+}
+
+export function urlImage(url, cls = "") {
+  const img = h("img", { class: cls, alt: url, "data-url": url });
+  urlBlob(url).then((blob) => { img.src = URL.createObjectURL(blob); }).catch((e) => { img.alt = String(e.message || e); });
+  return img;
+}
+
 // Clicks on any file link download it with the key (a plain link could not send the header).
 document.addEventListener("click", (event) => {
-  const a = event.target.closest("a[data-file-id]");
+  const a = event.target.closest("a[data-file-id], a[data-url]");
   if (!a) return;
   event.preventDefault();
-  download(a.dataset.fileId).catch((e) => toast(String(e.message || e)));
+  const done = a.dataset.fileId ? download(a.dataset.fileId) : downloadUrl(a.dataset.url, a.dataset.name);
+  done.catch((e) => toast(String(e.message || e)));
 });
 
 // -- markdown ---------------------------------------------------------------------------------------
@@ -120,6 +156,15 @@ function annotationHTML(annotation, number, text) {
   if (annotation.type === "file_citation") {
     const id = escape(annotation.file_citation.file_id);
     return `<a class="citation" href="/v1/files/${id}/content" data-file-id="${id}" title="${escape(annotation.text)}">[${number}]</a>`;
+  }
+  if (annotation.type === "container_file_citation") {  // the Responses API's file the code wrote
+    const url = escape(`/v1/containers/${annotation.container_id}/files/${annotation.file_id}/content`);
+    const name = escape(annotation.filename || annotation.file_id);
+    return `<a class="file-link container-citation" href="${url}" data-url="${url}" data-name="${name}">${escape(text || name)}</a>`;
+  }
+  if (annotation.type === "url_citation") {
+    const url = escape(annotation.url || "");
+    return /^https?:/.test(annotation.url || "") ? `<a href="${url}" target="_blank" rel="noopener">${escape(text || annotation.title || url)}</a>` : escape(text || "");
   }
   if (annotation.type === "file_path") {
     const id = escape(annotation.file_path.file_id);
@@ -161,7 +206,10 @@ function blocks(text, annotations, numbers) {
 // over exactly their characters (start_index/end_index count code points, as Python does).
 export function markdown(text, annotations = []) {
   const chars = Array.from(text || "");
-  const order = annotations.map((a, i) => [a, i]).filter(([a]) => a.end_index > a.start_index)
+  // A Responses API file_citation marks one place (`index`): a citation inserted there.
+  annotations = annotations.map((a) => (a.type === "file_citation" && a.index !== undefined && a.start_index === undefined
+    ? { ...a, start_index: a.index, end_index: a.index, text: a.filename || "", file_citation: { file_id: a.file_id }, at: true } : a));
+  const order = annotations.map((a, i) => [a, i]).filter(([a]) => a.end_index > a.start_index || a.at)
     .sort((x, y) => y[0].start_index - x[0].start_index);
   const numbers = {};
   let n = 0;

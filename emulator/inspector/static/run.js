@@ -4,7 +4,7 @@ import { API, badge, kv, fileImage, fileLink, folded, foldedPre, followEvents, g
 import { messageCard, missCard } from "./views.js";
 
 const ACTIVE = ["queued", "in_progress", "requires_action", "cancelling"];
-const ms = (n) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`);
+export const ms = (n) => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`);
 
 function timeline(view) {
   const run = view.run;
@@ -78,7 +78,7 @@ function promptMessage(m) {
     foldedPre([content, calls].filter(Boolean).join("\n"), "", 12));
 }
 
-function modelCall(call, i) {
+export function modelCall(call, i) {
   const { request, response } = call;
   const options = Object.fromEntries(Object.entries(request).filter(([k]) => !["messages", "tools"].includes(k)));
   const usage = response.usage ? `${response.usage.prompt_tokens} prompt + ${response.usage.completion_tokens} completion tokens` : "no usage";

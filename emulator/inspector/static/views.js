@@ -1,9 +1,18 @@
 // The inspector's pages other than a run: lists, a thread as a chat, a vector store, record/replay, login.
 import { API, apiKey, badge, kv, fileImage, fileLink, fileName, folded, foldedPre, getJSON, h, markdown, postJSON, pretty, when } from "./core.js";
 
-const TITLES = { assistants: "Assistants", threads: "Threads", files: "Files", vector_stores: "Vector stores" };
+const TITLES = { assistants: "Assistants", threads: "Threads", files: "Files", vector_stores: "Vector stores",
+  responses: "Responses", conversations: "Conversations", containers: "Containers" };
+
+const outputText = (response) => (response.output || []).filter((i) => i.type === "message")
+  .flatMap((m) => (m.content || []).map((p) => p.text || "")).join(" ");
 
 function summary(kind, obj) {
+  if (kind === "responses") return [h("a", { href: `#/responses/${obj.id}` }, obj.id), [badge(obj.status), " ", h("span", { class: "muted" }, obj.model), " ",
+    outputText(obj).slice(0, 120) || h("span", { class: "muted" }, (obj.output || []).map((i) => i.type).join(", "))]];
+  if (kind === "conversations") return [h("a", { href: `#/conversations/${obj.id}` }, obj.id), JSON.stringify(obj.metadata || {})];
+  if (kind === "containers") return [h("a", { href: `#/containers/${obj.id}` }, obj.id), [obj.name || "", " ", badge(obj.status), " ",
+    h("span", { class: "muted" }, `last active ${when(obj.last_active_at)}`)]];
   if (kind === "threads") return [h("a", { href: `#/threads/${obj.id}` }, obj.id), JSON.stringify(obj.metadata || {})];
   if (kind === "assistants") return [obj.id, [obj.name || "", " ", h("span", { class: "muted" }, obj.model)]];
   if (kind === "files") return [fileLink(obj.id, obj.id), [obj.filename, " ", h("span", { class: "muted" }, `${obj.purpose}, ${obj.bytes} bytes`)]];
