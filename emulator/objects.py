@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from openai.types import FileObject
+from openai.types.responses import Response
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
@@ -12,8 +13,8 @@ M = TypeVar("M", bound=BaseModel)
 
 def revise(obj: M, **fields: Any) -> M:
     """A validated copy of `obj` with `fields` changed (nested dicts become models)."""
-    data = obj.model_dump(exclude_unset=True)
-    data.update({k: v.model_dump(exclude_unset=True) if isinstance(v, BaseModel) else v for k, v in fields.items()})
+    data = obj.model_dump(exclude_unset=True, by_alias=True)
+    data.update({k: v.model_dump(exclude_unset=True, by_alias=True) if isinstance(v, BaseModel) else v for k, v in fields.items()})
     return type(obj).model_validate(data)
 
 
@@ -22,6 +23,14 @@ class File(FileObject):
     the SDK's `purpose` Literal, like the spec's response enum, lacks."""
 
     purpose: str  # type: ignore[assignment]
+
+
+class StoredResponse(Response):
+    """The SDK's Response with whole-second timestamps, as OpenAI sends them (the SDK types them as floats,
+    which would store and send `1735689600.0`)."""
+
+    created_at: int  # type: ignore[assignment]
+    completed_at: int | None = None  # type: ignore[assignment]
 
 
 class StoredItem(BaseModel):

@@ -106,7 +106,7 @@ class AgentLoop:
             shown = tool.preview(call.call_id, call.arguments)
             face.emit(HostedCallStarted(call, shown))
             result = await tool.execute(scope, call.call_id, call.arguments)
-            face.emit(HostedCallDone(call, shown, result.model_dump(exclude_unset=True),
+            face.emit(HostedCallDone(call, shown, result.model_dump(exclude_unset=True, by_alias=True),
                                      tool.call_details(call.call_id), tool.render(result)))
         face.emit(ToolRoundEnded(tuple(pending)))
         return ran, bool(pending)

@@ -75,7 +75,7 @@ def include_param(request: Request) -> frozenset[str]:
 def json_response(obj: BaseModel | dict[str, Any] | str, status_code: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     if isinstance(obj, BaseModel):
-        content = obj.model_dump_json(exclude_unset=True)  # as stored: see Collection._dump
+        content = obj.model_dump_json(exclude_unset=True, by_alias=True)  # as stored: see Collection._dump
     elif isinstance(obj, dict):
         content = json.dumps(obj)
     else:

@@ -23,6 +23,6 @@ DONE = b"event: done\ndata: [DONE]\n\n"
 def run_event(name: str, obj: BaseModel) -> Event:
     """The event `name` carrying `obj`. Only the fields set are sent: deltas carry just what changed,
     as OpenAI sends them."""
-    return Event(name, obj.model_dump_json(exclude_unset=True),
+    return Event(name, obj.model_dump_json(exclude_unset=True, by_alias=True),
                  ends_stream=name in TERMINAL_RUN_EVENTS or name == "error",
                  changes_status=name.startswith("thread.run.") and not name.startswith("thread.run.step"))

@@ -41,7 +41,7 @@ def tool_scope(run: Run, stores: Stores) -> ToolScope:
             for attachment in message.attachments or []:
                 if attachment.file_id and any(t.type == "code_interpreter" for t in attachment.tools or []):
                     code_files.append(attachment.file_id)
-    options: dict[str, Mapping[str, Any]] = {t.type: getattr(t, t.type).model_dump(exclude_none=True)
+    options: dict[str, Mapping[str, Any]] = {t.type: getattr(t, t.type).model_dump(exclude_none=True, by_alias=True)
                for t in run.tools if t.type != "function" and getattr(t, t.type, None) is not None}
     return ToolScope(
         loop_id=run.id, session_id=run.thread_id, model=run.model,
@@ -51,7 +51,7 @@ def tool_scope(run: Run, stores: Stores) -> ToolScope:
 
 
 def _tools(run: Run) -> list[dict[str, Any]]:
-    return [{"type": "function", "function": t.function.model_dump(exclude_none=True)} if t.type == "function"
+    return [{"type": "function", "function": t.function.model_dump(exclude_none=True, by_alias=True)} if t.type == "function"
             else {"type": t.type} for t in run.tools]
 
 
@@ -68,4 +68,4 @@ def _response_format(run: Run) -> dict[str, Any] | None:
     fmt = run.response_format
     if fmt is None or isinstance(fmt, str) or fmt.type == "text":
         return None
-    return fmt.model_dump(exclude_none=True)
+    return fmt.model_dump(exclude_none=True, by_alias=True)

@@ -72,7 +72,7 @@ class RunEngine:
         for step in self._rt.stores.steps.find(run_id=run.id):
             if step.status != "in_progress" or step.step_details.type != "tool_calls":
                 continue
-            calls = [c.model_dump(exclude_unset=True) for c in step.step_details.tool_calls]
+            calls = [c.model_dump(exclude_unset=True, by_alias=True) for c in step.step_details.tool_calls]
             for call in calls:
                 if call["type"] == "function" and call["id"] in outputs:
                     call["function"]["output"] = outputs[call["id"]]

@@ -111,7 +111,7 @@ class RecordedHostedTool(HostedTool):
         key = tool_run_key(self._tool.type, arguments)
         if self._tape.mode == "record":
             result = await self._tool.execute(scope, call_id, arguments)
-            output = result.model_dump(mode="json", exclude_unset=True)
+            output = result.model_dump(mode="json", exclude_unset=True, by_alias=True)
             hashes = file_hashes(output, self._blobs)
             self._tape.record_tool_run(ToolRun(
                 key=key, tool=self._tool.type, arguments=arguments, output=output, file_hashes=hashes,
@@ -121,7 +121,7 @@ class RecordedHostedTool(HostedTool):
         if self._tape.tool_outputs == "inject":
             return _TOOL_CALL.validate_python({**recorded.output, "id": call_id})
         result = await self._tool.execute(scope, call_id, arguments)
-        output = result.model_dump(mode="json", exclude_unset=True)
+        output = result.model_dump(mode="json", exclude_unset=True, by_alias=True)
         comparable = comparable_output(output, file_hashes(output, self._blobs))
         if output_digest(comparable) != recorded.digest:
             raise self._tape.miss(self._mismatch_message(recorded, comparable))

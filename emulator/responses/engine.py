@@ -16,12 +16,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from openai.types.responses import Response
-
 from emulator.agent import AgentLoop, AgentRequest
 from emulator.ids import id_scope
 from emulator.llm import ModelError
-from emulator.objects import StoredItem
+from emulator.objects import StoredItem, StoredResponse
 from emulator.responses.projection import FaceContext, ResponseProjection
 from emulator.responses.view import shown_item, shown_response
 from emulator.signals import Event
@@ -172,7 +170,7 @@ class ResponseEngine:
             if response["status"] in TERMINAL:  # kept a while for a waiting create request, then gone
                 asyncio.get_running_loop().call_later(60, self._unstored.pop, response_id, None)
             return
-        model = Response.model_validate(response)
+        model = StoredResponse.model_validate(response)
         if self._rt.stores.responses.exists(response_id):
             self._rt.stores.responses.save(model)
         else:
@@ -232,9 +230,9 @@ class ResponseEngine:
         count = 0
         for status in ("queued", "in_progress"):
             for response in self._rt.stores.responses.find(status=status):
-                data = response.model_dump(mode="json", exclude_unset=True)
+                data = response.model_dump(mode="json", exclude_unset=True, by_alias=True)
                 data.update(status="failed", error=_stopped_error())
-                self._rt.stores.responses.save(Response.model_validate(data))
+                self._rt.stores.responses.save(StoredResponse.model_validate(data))
                 count += 1
         return count
 

@@ -26,7 +26,7 @@ from emulator.signals import Event
 from emulator.store import Page
 from emulator.store.collection import CursorNotFound
 
-ECHOED = ("prompt", "prompt_cache_key", "safety_identifier", "prompt_cache_retention")
+ECHOED = ("prompt", "prompt_cache_key", "safety_identifier", "prompt_cache_retention", "user")
 """Parameters the emulator does not act on that the response shows as given (others have their own place)."""
 
 
@@ -97,7 +97,7 @@ class ResponseService:
             "text": {"format": {"type": "text"}, "verbosity": "medium", **(body.get("text") or {})},
             "tool_choice": body.get("tool_choice", "auto"), "tools": tools, "top_logprobs": body.get("top_logprobs", 0),
             "top_p": body.get("top_p", 1.0), "truncation": body.get("truncation") or "disabled", "usage": None,
-            "user": body.get("user"), "metadata": body.get("metadata") or {},
+            "metadata": body.get("metadata") or {},
             "conversation": {"id": conversation_id} if conversation_id else None, **echoed,
         }
 

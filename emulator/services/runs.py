@@ -68,7 +68,7 @@ class RunService:
         if body.get("additional_instructions"):
             instructions = f"{instructions}\n\n{body['additional_instructions']}" if instructions else \
                 body["additional_instructions"]
-        tools = body["tools"] if "tools" in body else [t.model_dump(exclude_none=True) for t in assistant.tools]
+        tools = body["tools"] if "tools" in body else [t.model_dump(exclude_none=True, by_alias=True) for t in assistant.tools]
         options = {k: body[k] for k in _RUN_OPTIONS if k in body}
         return Run.model_validate({
             "id": self._rt.ids.new("run_"), "object": "thread.run", "created_at": now,
@@ -157,7 +157,7 @@ class RunService:
         self.get(thread_id, run_id)
         page = page_of(self._rt.stores.steps, params, run_id=run_id)
         if SEARCH_CONTENT in include:
-            documents = [self._with_search_content(RunStep.model_validate_json(d)).model_dump_json(exclude_unset=True)
+            documents = [self._with_search_content(RunStep.model_validate_json(d)).model_dump_json(exclude_unset=True, by_alias=True)
                          for d in page.documents]
             page = Page(page.ids, documents, page.has_more)
         return page
@@ -180,7 +180,7 @@ class RunService:
         """The step with the text of its file_search results (kept aside, given only when asked for)."""
         if step.step_details.type != "tool_calls":
             return step
-        calls = [c.model_dump(exclude_unset=True) for c in step.step_details.tool_calls]
+        calls = [c.model_dump(exclude_unset=True, by_alias=True) for c in step.step_details.tool_calls]
         for call in calls:
             if call["type"] == "file_search":
                 texts = self._file_search.result_texts(call["id"])

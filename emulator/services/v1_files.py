@@ -25,7 +25,7 @@ MAX_ASSISTANT_FILES = 20
 
 def tool_resources(assistant: Assistant) -> dict[str, Any]:
     """The assistant's `tool_resources` as JSON."""
-    return assistant.tool_resources.model_dump(exclude_none=True) if assistant.tool_resources else {}
+    return assistant.tool_resources.model_dump(exclude_none=True, by_alias=True) if assistant.tool_resources else {}
 
 
 def _one(files: list[dict[str, Any]], file_id: str, kind: str) -> dict[str, Any]:

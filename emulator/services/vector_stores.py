@@ -173,7 +173,7 @@ class VectorStoreService:
 
     def attach_to_thread(self, thread, file_ids: list[str]):
         """Add message attachments meant for file_search to the thread's vector store, making it if needed."""
-        resources = thread.tool_resources.model_dump(exclude_none=True) if thread.tool_resources else {}
+        resources = thread.tool_resources.model_dump(exclude_none=True, by_alias=True) if thread.tool_resources else {}
         store_ids = (resources.get("file_search") or {}).get("vector_store_ids") or []
         if store_ids:
             store = self.get(store_ids[0])

@@ -69,7 +69,7 @@ class Collection(Generic[M]):
     @staticmethod
     def _dump(obj: M) -> str:
         # Only the fields the object was built with: an absent optional field stays absent, not null.
-        return obj.model_dump_json(exclude_unset=True)
+        return obj.model_dump_json(exclude_unset=True, by_alias=True)
 
     def add(self, obj: M) -> M:
         ident = cast(_Identified, obj)

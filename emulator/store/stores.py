@@ -8,10 +8,9 @@ from openai.types.beta.threads import Message, Run
 from openai.types.beta.threads.runs import RunStep
 from openai.types.containers import FileRetrieveResponse
 from openai.types.conversations import Conversation
-from openai.types.responses import Response
 from openai.types.vector_stores import VectorStoreFile, VectorStoreFileBatch
 
-from emulator.objects import File, StoredItem
+from emulator.objects import File, StoredItem, StoredResponse
 from emulator.store import schema
 from emulator.store.blobs import BlobStore
 from emulator.store.collection import Collection
@@ -33,7 +32,7 @@ class Stores:
         self.vector_stores = Collection(db, schema.vector_stores, VectorStore)
         self.vector_store_files = VectorStoreFileCollection(db, schema.vector_store_files, VectorStoreFile)
         self.vector_store_file_batches = Collection(db, schema.vector_store_file_batches, VectorStoreFileBatch)
-        self.responses = Collection(db, schema.responses, Response)
+        self.responses = Collection(db, schema.responses, StoredResponse)
         self.conversations = Collection(db, schema.conversations, Conversation)
         self.items = ItemCollection(db, schema.items, StoredItem)
         self.containers = Collection(db, schema.containers, ContainerRetrieveResponse)

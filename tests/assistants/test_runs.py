@@ -234,3 +234,14 @@ def test_deleting_a_thread_stops_its_run(client, script):
     with pytest.raises(openai.NotFoundError):
         client.beta.threads.messages.list(thread_id=thread.id)
 
+
+
+def test_json_schema_response_format_keeps_its_schema_key(client, script):
+    """The SDK's model names the field `schema_` (alias `schema`): the wire and the store say `schema`."""
+    fmt = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": True}}
+    raw = client.beta.assistants.with_raw_response.create(model=script({"text": "{}"}), response_format=fmt)
+    body = raw.http_response.json()
+    assert body["response_format"]["json_schema"]["schema"] == {"type": "object"}
+    assert "schema_" not in raw.http_response.text
+    again = client.beta.assistants.with_raw_response.retrieve(body["id"]).http_response.json()
+    assert again["response_format"] == body["response_format"]

@@ -24,6 +24,8 @@ def test_text_response(client, script):
     assert response.instructions == "Be brief." and response.store is True and response.tools == []
     again = client.responses.retrieve(response.id)
     assert again.model_dump() == response.model_dump()
+    raw = client.responses.with_raw_response.retrieve(response.id).http_response.json()
+    assert isinstance(raw["created_at"], int) and isinstance(raw["output"][0]["content"][0]["text"], str)
     items = client.responses.input_items.list(response.id)
     assert [i.type for i in items.data] == ["message"]
     assert items.data[0].content[0].text == "Say hello"
@@ -161,3 +163,11 @@ def test_input_image_url_only_with_the_include(client, script):
     assert plain.type == "input_image" and plain.image_url is None and plain.detail == "auto"
     shown = client.responses.input_items.list(response.id, include=["message.input_image.image_url"])
     assert shown.data[0].content[1].image_url == url
+
+
+def test_json_schema_format_is_echoed_with_its_schema_key(client, script):
+    model = script({"text": '{"a": 1}'})
+    fmt = {"type": "json_schema", "name": "obj", "schema": {"type": "object"}, "strict": True}
+    raw = client.responses.with_raw_response.create(model=model, input="x", text={"format": fmt})
+    body = raw.http_response.json()
+    assert body["text"]["format"]["schema"] == {"type": "object"} and "schema_" not in raw.http_response.text

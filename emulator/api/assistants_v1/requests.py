@@ -71,7 +71,7 @@ def _assistant_request(services: Services, body: dict[str, Any], assistant_id: s
         return body
     _check_length(file_ids, "file_ids", 20)
     current = services.assistants.get(assistant_id) if assistant_id else None
-    tools = body.get("tools") if "tools" in body else [t.model_dump() for t in current.tools] if current else []
+    tools = body.get("tools") if "tools" in body else [t.model_dump(by_alias=True) for t in current.tools] if current else []
     types = {t.get("type") for t in tools or [] if isinstance(t, dict)}
     for file_id in file_ids:
         if services.files.find(file_id) is None:
