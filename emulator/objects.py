@@ -14,7 +14,8 @@ M = TypeVar("M", bound=BaseModel)
 def revise(obj: M, **fields: Any) -> M:
     """A validated copy of `obj` with `fields` changed (nested dicts become models)."""
     data = obj.model_dump(exclude_unset=True, by_alias=True)
-    data.update({k: v.model_dump(exclude_unset=True, by_alias=True) if isinstance(v, BaseModel) else v for k, v in fields.items()})
+    data.update({k: v.model_dump(exclude_unset=True, by_alias=True) if isinstance(v, BaseModel) else v
+                 for k, v in fields.items()})
     return type(obj).model_validate(data)
 
 

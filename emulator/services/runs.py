@@ -157,8 +157,8 @@ class RunService:
         self.get(thread_id, run_id)
         page = page_of(self._rt.stores.steps, params, run_id=run_id)
         if SEARCH_CONTENT in include:
-            documents = [self._with_search_content(RunStep.model_validate_json(d)).model_dump_json(exclude_unset=True, by_alias=True)
-                         for d in page.documents]
+            documents = [self._with_search_content(RunStep.model_validate_json(d))
+                         .model_dump_json(exclude_unset=True, by_alias=True) for d in page.documents]
             page = Page(page.ids, documents, page.has_more)
         return page
 
