@@ -54,3 +54,12 @@ def run_code(client, script, *codes, thread=None):
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == "completed", run.last_error
     return thread, [logs_of(c) for c in step_calls(client, thread.id, run.id)]
+
+
+# A container's worth of work for the Responses API: a CSV in, its mean printed, a chart shown, a file written.
+WEATHER_CSV = b"city,temp\nOslo,-3\nParis,18\nRome,21\n"
+WEATHER_CODE = ("import pandas as pd, matplotlib.pyplot as plt\n"
+                "df = pd.read_csv('/mnt/data/weather.csv')\n"
+                "print(df['temp'].mean())\n"
+                "df.plot.bar(x='city', y='temp'); plt.show()\n"
+                "df.sort_values('temp').to_csv('/mnt/data/sorted.csv', index=False)")

@@ -7,14 +7,11 @@ import httpx
 import openai
 import pytest
 
+from tests.helpers.code_interpreter import WEATHER_CODE as CODE
+from tests.helpers.code_interpreter import WEATHER_CSV as CSV
+
 pytestmark = pytest.mark.usefixtures("sandbox_image")
 
-CSV = b"city,temp\nOslo,-3\nParis,18\nRome,21\n"
-CODE = ("import pandas as pd, matplotlib.pyplot as plt\n"
-        "df = pd.read_csv('/mnt/data/weather.csv')\n"
-        "print(df['temp'].mean())\n"
-        "df.plot.bar(x='city', y='temp'); plt.show()\n"
-        "df.sort_values('temp').to_csv('/mnt/data/sorted.csv', index=False)")
 ANSWER = "The mean is 12. Sorted: [sorted.csv](sandbox:/mnt/data/sorted.csv)"
 
 
