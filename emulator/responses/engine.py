@@ -73,6 +73,8 @@ class ResponseEngine:
         self._unstored: dict[str, dict[str, Any]] = {}
         """Responses created with `store: false`, while they run (and the last state of each, until read)."""
         self._stopping = False
+        self._deleted: set[str] = set()
+        """Responses deleted while their loop ran: nothing more is written for them."""
 
     # -- starting ------------------------------------------------------------------------------------
     def start(self, job: ResponseJob, *, stream: bool) -> asyncio.Queue[Event] | None:
@@ -153,6 +155,8 @@ class ResponseEngine:
         """The output items under the response, and input and output appended to its conversation."""
         items, now = self._rt.stores.items, self._rt.clock.now()
         response_id = job.response["id"]
+        if response_id in self._deleted:
+            return
         for item in face.output:
             items.add(StoredItem(id=self._rt.ids.new("itm_"), created_at=now, owner_id=response_id, kind="output",
                                  item_id=item["id"], item=item, model_view=face.model_views.get(item["id"])))
@@ -165,6 +169,8 @@ class ResponseEngine:
 
     def _save(self, job: ResponseJob, response: dict[str, Any]) -> None:
         response_id = response["id"]
+        if response_id in self._deleted:
+            return
         if not job.store:
             self._unstored[response_id] = response
             if response["status"] in TERMINAL:  # kept a while for a waiting create request, then gone
@@ -224,6 +230,11 @@ class ResponseEngine:
             return False
         task.cancel()
         return True
+
+    def forget(self, response_id: str) -> None:
+        """The response is being deleted: stop its loop, and write nothing more for it."""
+        self._deleted.add(response_id)
+        self.cancel(response_id)
 
     def recover_interrupted(self) -> int:
         """At startup: responses that were running when the server stopped cannot resume; they fail."""

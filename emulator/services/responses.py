@@ -140,7 +140,7 @@ class ResponseService:
 
     def delete(self, response_id: str) -> dict[str, Any]:
         self.get(response_id, frozenset())
-        self._engine.cancel(response_id)
+        self._engine.forget(response_id)
         with self._rt.stores.db.transaction():
             self._rt.stores.items.remove_where(owner_id=response_id)
             self._rt.stores.responses.remove(response_id)

@@ -111,3 +111,16 @@ def test_too_long_input_with_truncation_disabled(make_server, script):
     assert client.responses.create(model=model, input=[
         {"role": "user", "content": "word " * 200}, {"role": "user", "content": "short"}],
         truncation="auto").status == "completed"
+
+
+def test_deleting_a_running_response_leaves_nothing_behind(client, script, server):
+    model = script({"text": " ".join(f"word{i}" for i in range(300)), "delay_ms": 10})
+    response = client.responses.create(model=model, input="go", background=True)
+    deadline = time.monotonic() + 10
+    while client.responses.retrieve(response.id).status != "in_progress" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    deleted = httpx.delete(f"{server.base_url}/responses/{response.id}", headers={"Authorization": "Bearer x"})
+    assert deleted.json()["deleted"] is True
+    time.sleep(1.0)  # the loop has ended by now; it must not have written the response back
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
